@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Command-line entry. Each command is a module in commands/ exporting `main(argv) → exit code`, loaded only
+// when named, so `smpp-guard hash-password` does not pay for the proxy's start-up.
+
+type CommandMain = (argv: string[]) => Promise<number>
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: CommandMain }> }> = {
+  'hash-password': { summary: 'hash-password PASSWORD   print a password_hash for an account', load: () => import('./commands/hash-password.js') },
+}
+
+function usage(): string {
+  return ['usage: smpp-guard COMMAND [options]', '', ...Object.values(COMMANDS).map((c) => '  ' + c.summary)].join('\n')
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage())
+    return name ? 0 : 2
+  }
+  const cmd = COMMANDS[name]
+  if (!cmd) {
+    console.error(`smpp-guard: unknown command '${name}'\n${usage()}`)
+    return 2
+  }
+  const mod = await cmd.load()
+  return mod.main(rest)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    console.error(`smpp-guard: ${err instanceof Error ? err.message : String(err)}`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,39 @@
+// Account passwords are stored as scrypt hashes (`scrypt$N$r$p$salt$hash`, base64) and compared in constant
+// time, so neither the config file nor response timing gives a password away.
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+
+const KEY_LENGTH = 32
+const DEFAULT = { N: 16384, r: 8, p: 1 } as const
+
+function scrypt(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, KEY_LENGTH, { ...opts, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+  )
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16)
+  const key = await scrypt(password, salt, DEFAULT)
+  return ['scrypt', DEFAULT.N, DEFAULT.r, DEFAULT.p, salt.toString('base64'), key.toString('base64')].join('$')
+}
+
+/** False for a wrong password and for a malformed hash; never throws on account data. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$')
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false
+  const [N, r, p] = parts.slice(1, 4).map(Number)
+  if (!Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p)) return false
+  const salt = Buffer.from(parts[4], 'base64')
+  const expected = Buffer.from(parts[5], 'base64')
+  if (expected.length !== KEY_LENGTH) return false
+  try {
+    const key = await scrypt(password, salt, { N, r, p })
+    return timingSafeEqual(key, expected)
+  } catch {
+    return false
+  }
+}
+
+export function isPasswordHash(s: string): boolean {
+  return /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/.test(s)
+}
