@@ -1,0 +1,109 @@
+// Carrier message id → the account (and the id the client was given) for routing delivery receipts, which
+// may come days later. Bounded by size and expired by coarse time buckets rather than per-entry TTL
+// (NOTES §2: lru-cache set with ttl costs 0.60 µs, a plain Map 0.10 µs): an entry lives between `map_ttl_ms`
+// and `map_ttl_ms` plus one bucket width.
+import { idVariants, normaliseId } from './message-id.js'
+
+export interface IdMapEntry {
+  readonly system_id: string
+  /** The id the client holds when it differs from the carrier's (early-acknowledged long-message parts). */
+  readonly client_id?: string
+}
+
+export interface IdMapConfig {
+  readonly map_ttl_ms: number
+  readonly map_max_entries: number
+}
+
+export interface IdMap {
+  set(carrierId: string, entry: IdMapEntry, now: number): void
+  /** Looks the id up as given, then in the other radix; refreshes nothing (receipts may repeat). */
+  get(carrierId: string, now: number): IdMapEntry | undefined
+  delete(carrierId: string): void
+  readonly size: number
+  /** Drops expired buckets; called from the coarse timer. */
+  expire(now: number): void
+}
+
+interface Bucket {
+  readonly start: number
+  readonly map: Map<string, IdMapEntry>
+}
+
+const BUCKETS = 24
+
+export function createIdMap(cfg: IdMapConfig): IdMap {
+  const width = Math.max(1, Math.ceil(cfg.map_ttl_ms / BUCKETS))
+  // Oldest first; the last bucket takes new entries.
+  const buckets: Bucket[] = []
+  let size = 0
+
+  function current(now: number): Bucket {
+    const last = buckets[buckets.length - 1]
+    if (last && now < last.start + width) return last
+    const b = { start: now - (now % width), map: new Map<string, IdMapEntry>() }
+    buckets.push(b)
+    return b
+  }
+
+  function expire(now: number): void {
+    while (buckets.length > 0 && buckets[0].start + width <= now - cfg.map_ttl_ms) {
+      size -= buckets[0].map.size
+      buckets.shift()
+    }
+  }
+
+  function evictOldest(): void {
+    for (const b of buckets) {
+      const first = b.map.keys().next()
+      if (!first.done) {
+        b.map.delete(first.value)
+        size--
+        return
+      }
+    }
+  }
+
+  function find(key: string): Bucket | undefined {
+    for (let i = buckets.length - 1; i >= 0; i--) if (buckets[i].map.has(key)) return buckets[i]
+    return undefined
+  }
+
+  return {
+    set(carrierId, entry, now) {
+      const key = normaliseId(carrierId)
+      const old = find(key)
+      if (old) {
+        old.map.delete(key)
+        size--
+      }
+      current(now).map.set(key, entry)
+      size++
+      if (size > cfg.map_max_entries) evictOldest()
+      if (buckets[0].start + width <= now - cfg.map_ttl_ms) expire(now)
+    },
+    get(carrierId, now) {
+      for (const key of idVariants(carrierId)) {
+        for (let i = buckets.length - 1; i >= 0; i--) {
+          const b = buckets[i]
+          if (b.start + width <= now - cfg.map_ttl_ms) break
+          const e = b.map.get(key)
+          if (e) return e
+        }
+      }
+      return undefined
+    },
+    delete(carrierId) {
+      const key = normaliseId(carrierId)
+      const b = find(key)
+      if (b) {
+        b.map.delete(key)
+        size--
+      }
+    },
+    get size() {
+      return size
+    },
+    expire,
+  }
+}

@@ -1,0 +1,47 @@
+import t from 'tap'
+import { createIdMap } from '../../src/proxy/id-map.js'
+
+const HOUR = 3600_000
+
+t.test('finds an id in any radix or case', async (t) => {
+  const m = createIdMap({ map_ttl_ms: 72 * HOUR, map_max_entries: 1000 })
+  m.set('00A3F2', { system_id: 'a' }, 0)
+  m.set('12345', { system_id: 'b', client_id: 'p-1' }, 0)
+  t.equal(m.get('a3f2', 1)?.system_id, 'a')
+  t.equal(m.get('41970', 1)?.system_id, 'a')
+  t.equal(m.get('3039', 1)?.system_id, 'b', 'hex form of a decimal id')
+  t.equal(m.get('0012345', 1)?.client_id, 'p-1')
+  t.equal(m.get('nope', 1), undefined)
+  t.equal(m.size, 2)
+})
+
+t.test('entries expire after the ttl, within one bucket width', async (t) => {
+  const ttl = 72 * HOUR
+  const m = createIdMap({ map_ttl_ms: ttl, map_max_entries: 1000 })
+  m.set('1', { system_id: 'a' }, 0)
+  m.set('2', { system_id: 'a' }, 10 * HOUR)
+  t.ok(m.get('1', ttl - 1))
+  m.expire(ttl + 3 * HOUR + 1)
+  t.equal(m.get('1', ttl + 3 * HOUR + 1), undefined)
+  t.ok(m.get('2', ttl + 3 * HOUR + 1))
+  t.equal(m.size, 1)
+})
+
+t.test('size is bounded: the oldest entries go first', async (t) => {
+  const m = createIdMap({ map_ttl_ms: HOUR, map_max_entries: 3 })
+  for (let i = 0; i < 5; i++) m.set(`id${i}`, { system_id: 'a' }, i * 1000)
+  t.equal(m.size, 3)
+  t.equal(m.get('id0', 5000), undefined)
+  t.equal(m.get('id1', 5000), undefined)
+  t.ok(m.get('id4', 5000))
+})
+
+t.test('re-setting an id moves it and keeps the count right; delete', async (t) => {
+  const m = createIdMap({ map_ttl_ms: HOUR, map_max_entries: 10 })
+  m.set('7', { system_id: 'a' }, 0)
+  m.set('7', { system_id: 'b' }, 1000)
+  t.equal(m.size, 1)
+  t.equal(m.get('7', 1000)?.system_id, 'b')
+  m.delete('007')
+  t.equal(m.size, 0)
+})
