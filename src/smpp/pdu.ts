@@ -1,0 +1,193 @@
+// Readers for the PDUs the proxy looks into. They read only what the caller needs, never throw on peer
+// bytes, and return `{ ok: false, status }` with the status to answer (STYLE rule 4).
+import { CommandStatus, HEADER_LENGTH } from './constants.js'
+import { BIND, BIND_RESP, DATA_SM, DELIVER_SM, SUBMIT_SM, SUBMIT_SM_RESP, type FieldSpec } from './layout.js'
+
+export interface Fail {
+  readonly ok: false
+  readonly status: number
+  readonly reason: string
+}
+
+export interface Tlv {
+  readonly tag: number
+  /** A view into the PDU. */
+  readonly value: Buffer
+}
+
+export interface BindFields {
+  readonly ok: true
+  readonly system_id: string
+  readonly password: string
+  readonly system_type: string
+  readonly interface_version: number
+  readonly addr_ton: number
+  readonly addr_npi: number
+  readonly address_range: string
+}
+
+export interface SmFields {
+  readonly ok: true
+  readonly service_type: string
+  readonly source_addr_ton: number
+  readonly source_addr_npi: number
+  readonly source_addr: string
+  readonly dest_addr_ton: number
+  readonly dest_addr_npi: number
+  readonly destination_addr: string
+  readonly esm_class: number
+  readonly protocol_id: number
+  readonly priority_flag: number
+  readonly schedule_delivery_time: string
+  readonly validity_period: string
+  readonly registered_delivery: number
+  readonly replace_if_present_flag: number
+  readonly data_coding: number
+  readonly sm_default_msg_id: number
+  /** A view into the PDU. */
+  readonly short_message: Buffer
+  readonly tlvs: readonly Tlv[]
+}
+
+export interface DataSmFields {
+  readonly ok: true
+  readonly service_type: string
+  readonly source_addr_ton: number
+  readonly source_addr_npi: number
+  readonly source_addr: string
+  readonly dest_addr_ton: number
+  readonly dest_addr_npi: number
+  readonly destination_addr: string
+  readonly esm_class: number
+  readonly registered_delivery: number
+  readonly data_coding: number
+  readonly tlvs: readonly Tlv[]
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function fail(status: number, reason: string): Fail {
+  return { ok: false, status, reason }
+}
+
+/** Walks `layout` from the body start; on success returns the fields and the offset after them. */
+function walk(pdu: Buffer, layout: readonly FieldSpec[]): { fields: Record<string, string | number | Buffer>; off: number } | Fail {
+  const end = pdu.length
+  const fields: Record<string, string | number | Buffer> = {}
+  let off = HEADER_LENGTH
+  for (const spec of layout) {
+    if (spec[1] === 'u8') {
+      if (off >= end) return fail(CommandStatus.ESME_RINVCMDLEN, `truncated at ${spec[0]}`)
+      fields[spec[0]] = pdu[off++]
+    } else if (spec[1] === 'cstr') {
+      const limit = Math.min(end, off + spec[2])
+      let nul = off
+      while (nul < limit && pdu[nul] !== 0) nul++
+      if (nul >= limit) return fail(nul >= end ? CommandStatus.ESME_RINVCMDLEN : spec[3], `bad ${spec[0]}`)
+      fields[spec[0]] = pdu.toString("latin1", off, nul)
+      off = nul + 1
+    } else {
+      if (off >= end) return fail(CommandStatus.ESME_RINVCMDLEN, 'truncated at sm_length')
+      const len = pdu[off++]
+      if (off + len > end) return fail(CommandStatus.ESME_RINVMSGLEN, 'sm_length beyond PDU')
+      fields[spec[0]] = len === 0 ? EMPTY : pdu.subarray(off, off + len)
+      off += len
+    }
+  }
+  return { fields, off }
+}
+
+/** Optional parameters from `off` to the end; a TLV that overruns the PDU fails the whole PDU. */
+export function readTlvs(pdu: Buffer, off: number): readonly Tlv[] | Fail {
+  const end = pdu.length
+  if (off === end) return NO_TLVS
+  const tlvs: Tlv[] = []
+  while (off < end) {
+    if (off + 4 > end) return fail(CommandStatus.ESME_RINVOPTPARSTREAM, 'truncated TLV header')
+    const tag = pdu.readUInt16BE(off)
+    const len = pdu.readUInt16BE(off + 2)
+    off += 4
+    if (off + len > end) return fail(CommandStatus.ESME_RINVOPTPARSTREAM, `TLV 0x${tag.toString(16)} overruns PDU`)
+    tlvs.push({ tag, value: pdu.subarray(off, off + len) })
+    off += len
+  }
+  return tlvs
+}
+const NO_TLVS: readonly Tlv[] = Object.freeze([])
+
+function isFail(x: unknown): x is Fail {
+  return (x as Fail).ok === false
+}
+
+function readSm(pdu: Buffer, layout: readonly FieldSpec[]): SmFields | Fail {
+  const r = walk(pdu, layout)
+  if (isFail(r)) return r
+  const tlvs = readTlvs(pdu, r.off)
+  if (isFail(tlvs)) return tlvs
+  return Object.assign(r.fields, { ok: true as const, tlvs }) as unknown as SmFields
+}
+
+export function readSubmitSm(pdu: Buffer): SmFields | Fail {
+  return readSm(pdu, SUBMIT_SM)
+}
+
+export function readDeliverSm(pdu: Buffer): SmFields | Fail {
+  return readSm(pdu, DELIVER_SM)
+}
+
+export function readDataSm(pdu: Buffer): DataSmFields | Fail {
+  const r = walk(pdu, DATA_SM)
+  if (isFail(r)) return r
+  const tlvs = readTlvs(pdu, r.off)
+  if (isFail(tlvs)) return tlvs
+  return Object.assign(r.fields, { ok: true as const, tlvs }) as unknown as DataSmFields
+}
+
+export function readBind(pdu: Buffer): BindFields | Fail {
+  const r = walk(pdu, BIND)
+  if (isFail(r)) return r
+  return Object.assign(r.fields, { ok: true as const }) as unknown as BindFields
+}
+
+/** bind_resp: an error response may have no body (SMPP 3.4 §4.1.2). */
+export function readBindResp(pdu: Buffer): { ok: true; system_id: string } | Fail {
+  if (pdu.length === HEADER_LENGTH) return { ok: true, system_id: '' }
+  const r = walk(pdu, BIND_RESP)
+  if (isFail(r)) return r
+  return { ok: true, system_id: r.fields.system_id as string }
+}
+
+/** submit_sm_resp / data_sm_resp: an error response has no body (SMPP 3.4 §4.4.2). */
+export function readSubmitSmResp(pdu: Buffer): { ok: true; message_id: string } | Fail {
+  if (pdu.length === HEADER_LENGTH) return { ok: true, message_id: '' }
+  const r = walk(pdu, SUBMIT_SM_RESP)
+  if (isFail(r)) return r
+  return { ok: true, message_id: r.fields.message_id as string }
+}
+
+export function findTlv(tlvs: readonly Tlv[], tag: number): Buffer | undefined {
+  for (let i = 0; i < tlvs.length; i++) if (tlvs[i].tag === tag) return tlvs[i].value
+  return undefined
+}
+
+/** An integer TLV of 1, 2 or 4 octets (sar_*, message_state, …); undefined when absent or odd-sized. */
+export function tlvUint(tlvs: readonly Tlv[], tag: number): number | undefined {
+  const v = findTlv(tlvs, tag)
+  if (!v) return undefined
+  if (v.length === 1) return v[0]
+  if (v.length === 2) return v.readUInt16BE(0)
+  if (v.length === 4) return v.readUInt32BE(0)
+  return undefined
+}
+
+/** A C-octet-string TLV (receipted_message_id); tolerates a missing NUL. */
+export function tlvCString(tlvs: readonly Tlv[], tag: number): string | undefined {
+  const v = findTlv(tlvs, tag)
+  if (!v) return undefined
+  const nul = v.indexOf(0)
+  return v.toString("latin1", 0, nul === -1 ? v.length : nul)
+}
+
+export function isOk<T extends { ok: true }>(r: T | Fail): r is T {
+  return r.ok
+}

@@ -1,0 +1,134 @@
+import t from 'tap'
+import fc from 'fast-check'
+import smpp from 'smpp'
+import { CommandId, CommandStatus, Tag } from '../../src/smpp/constants.js'
+import { readBind, readDeliverSm, readSubmitSm, readSubmitSmResp, tlvUint, tlvCString, findTlv } from '../../src/smpp/pdu.js'
+import {
+  encodeBind,
+  encodeBindResp,
+  encodeDeliverSm,
+  encodeGenericNack,
+  encodeSubmitSm,
+  encodeSubmitSmResp,
+  cstringTlv,
+  uintTlv,
+} from '../../src/smpp/encode.js'
+import { readCommandId, readCommandStatus, readSequence, writeSequence } from '../../src/smpp/header.js'
+
+t.test('submit_sm encoded by the smpp package reads back the same fields', async (t) => {
+  const text = Buffer.from('您的验证码是123456😀', 'utf16le').swap16()
+  const pdu = new smpp.PDU('submit_sm', {
+    sequence_number: 42,
+    service_type: 'CMT',
+    source_addr_ton: 5,
+    source_addr_npi: 0,
+    source_addr: '1069123',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '8613800138000',
+    esm_class: 0,
+    registered_delivery: 1,
+    data_coding: 8,
+    short_message: text,
+    sar_msg_ref_num: 513,
+    sar_total_segments: 3,
+    sar_segment_seqnum: 2,
+  }).toBuffer()
+  const r = readSubmitSm(pdu)
+  t.ok(r.ok)
+  if (!r.ok) return
+  t.equal(r.service_type, 'CMT')
+  t.equal(r.source_addr_ton, 5)
+  t.equal(r.source_addr, '1069123')
+  t.equal(r.destination_addr, '8613800138000')
+  t.equal(r.registered_delivery, 1)
+  t.equal(r.data_coding, 8)
+  t.ok(r.short_message.equals(text))
+  t.equal(tlvUint(r.tlvs, Tag.sar_msg_ref_num), 513)
+  t.equal(tlvUint(r.tlvs, Tag.sar_total_segments), 3)
+  t.equal(tlvUint(r.tlvs, Tag.sar_segment_seqnum), 2)
+  t.equal(readSequence(pdu), 42)
+})
+
+t.test('our submit_sm and deliver_sm decode identically in the smpp package', async (t) => {
+  const sm = Buffer.from('hello')
+  const tlvs = [cstringTlv(Tag.receipted_message_id, 'abc123'), uintTlv(Tag.message_state, 2, 1)]
+  const ours = encodeDeliverSm(9, { source_addr: '13800138000', destination_addr: '1069', esm_class: 4, short_message: sm, tlvs })
+  const theirs = smpp.PDU.fromBuffer(ours)
+  t.ok(theirs)
+  if (!theirs) return
+  t.equal(theirs.command, 'deliver_sm')
+  t.equal(theirs.sequence_number, 9)
+  t.equal(theirs.receipted_message_id, 'abc123')
+  t.equal(theirs.message_state, 2)
+  const back = readDeliverSm(ours)
+  t.ok(back.ok && back.esm_class === 4 && tlvCString(back.tlvs, Tag.receipted_message_id) === 'abc123')
+})
+
+t.test('bind round trip and bind_resp', async (t) => {
+  const b = encodeBind(CommandId.bind_transceiver, 1, { system_id: 'demo', password: 'pw', system_type: 'x' })
+  const theirs = smpp.PDU.fromBuffer(b)
+  t.ok(theirs && theirs.command === 'bind_transceiver' && theirs.system_id === 'demo' && theirs.password === 'pw')
+  const r = readBind(b)
+  t.ok(r.ok && r.system_id === 'demo' && r.password === 'pw' && r.interface_version === 0x34)
+  const ok = encodeBindResp(CommandId.bind_transceiver, 0, 1, 'guard')
+  t.equal(readCommandId(ok), CommandId.bind_transceiver_resp)
+  const resp = smpp.PDU.fromBuffer(ok)
+  t.ok(resp && resp.system_id === 'guard')
+  const bad = encodeBindResp(CommandId.bind_transmitter, CommandStatus.ESME_RINVPASWD, 2, 'guard')
+  t.equal(bad.length, 16, 'error bind_resp has no body')
+  t.equal(readCommandStatus(bad), CommandStatus.ESME_RINVPASWD)
+})
+
+t.test('submit_sm_resp: body on success, none on error', async (t) => {
+  const ok = encodeSubmitSmResp(0, 3, 'ff01')
+  const r = readSubmitSmResp(ok)
+  t.ok(r.ok && r.message_id === 'ff01')
+  const err = encodeSubmitSmResp(CommandStatus.ESME_RTHROTTLED, 4, 'ignored')
+  t.equal(err.length, 16)
+  t.ok(readSubmitSmResp(err).ok)
+  const nack = encodeGenericNack(CommandStatus.ESME_RINVCMDID, 5)
+  t.equal(readCommandId(nack) >>> 0, CommandId.generic_nack)
+})
+
+t.test('writeSequence rewrites in place and nothing else', async (t) => {
+  const pdu = encodeSubmitSm(1, { source_addr: 'a', destination_addr: 'b', short_message: Buffer.from('x') })
+  const copy = Buffer.from(pdu)
+  writeSequence(pdu, 0x7fffffff)
+  t.equal(readSequence(pdu), 0x7fffffff)
+  t.ok(pdu.subarray(16).equals(copy.subarray(16)))
+  t.ok(pdu.subarray(0, 12).equals(copy.subarray(0, 12)))
+})
+
+t.test('malformed bodies give a status, never a throw', async (t) => {
+  const good = encodeSubmitSm(1, {
+    source_addr: '1069',
+    destination_addr: '13800138000',
+    short_message: Buffer.from('hi'),
+    tlvs: [uintTlv(Tag.sar_msg_ref_num, 1, 2)],
+  })
+  fc.assert(
+    fc.property(fc.integer({ min: 16, max: good.length - 1 }), (cut) => {
+      const pdu = Buffer.from(good.subarray(0, cut))
+      pdu.writeUInt32BE(cut, 0)
+      const r = readSubmitSm(pdu)
+      return r.ok === false || r.tlvs.length === 0
+    }),
+  )
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), (body) => {
+      const pdu = Buffer.concat([Buffer.alloc(16), Buffer.from(body)])
+      pdu.writeUInt32BE(pdu.length, 0)
+      const r = readSubmitSm(pdu)
+      return r.ok === true || (typeof r.status === 'number' && r.status > 0)
+    }),
+  )
+  const longAddr = encodeSubmitSm(1, { source_addr: '1'.repeat(30), destination_addr: '1' })
+  const r = readSubmitSm(longAddr)
+  t.equal(r.ok ? 0 : r.status, CommandStatus.ESME_RINVSRCADR)
+  const badTlv = Buffer.concat([good, Buffer.from([0x02, 0x0c, 0x00, 0x09, 0x01])])
+  badTlv.writeUInt32BE(badTlv.length, 0)
+  const b = readSubmitSm(badTlv)
+  t.equal(b.ok ? 0 : b.status, CommandStatus.ESME_RINVOPTPARSTREAM)
+  t.equal(findTlv([], 1), undefined)
+})
