@@ -108,7 +108,8 @@ export const AdminSchema = z.strictObject({
 
 export const LogSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  pretty: z.boolean().default(false),
+  /** Human-readable lines via pino-pretty; `auto`: when stdout is a terminal and pino-pretty is installed. */
+  pretty: z.union([z.boolean(), z.literal('auto')]).default('auto'),
   /** Accounts whose sessions log at debug level, for troubleshooting. */
   debug_accounts: z.array(z.string()).default([]),
 })
@@ -124,7 +125,7 @@ export const ConfigSchema = z.strictObject({
   policy: PolicySchema.default(PolicySchema.parse({})),
   receipts: ReceiptsSchema.default(ReceiptsSchema.parse({})),
   reassembly: ReassemblySchema.default(ReassemblySchema.parse({})),
-  state: StateSchema.default({ backend: "memory" }),
+  state: StateSchema.default(StateSchema.parse({ backend: "memory" })),
   archive: ArchiveSchema.default(ArchiveSchema.parse({})),
   metrics: MetricsSchema.default(MetricsSchema.parse({})),
   admin: AdminSchema.default(AdminSchema.parse({})),

@@ -11,3 +11,11 @@ export function maskNumber(n: string): string {
 export function maskText(text: string): string {
   return `[${text.length} chars]`
 }
+
+// Seven digits is shorter than any mobile number we carry and longer than ports, counts and status codes.
+const DIGIT_RUN = /\+?\d{7,}/g
+
+/** Masks every phone-number-like run of digits inside free text (error messages, admin arguments). */
+export function maskDigits(s: string): string {
+  return s.replace(DIGIT_RUN, (m) => (m.startsWith('+') ? '+' + maskNumber(m.slice(1)) : maskNumber(m)))
+}

@@ -38,6 +38,10 @@ export function createMetrics(registry = new client.Registry()) {
     archiveWriteErrors: new client.Counter({ name: 'smpp_guard_archive_write_errors_total', help: 'Failed sink writes by sink', labelNames: ['sink'], registers: r }),
     archiveRecords: new client.Counter({ name: 'smpp_guard_archive_records_total', help: 'Records written by sink', labelNames: ['sink'], registers: r }),
     configReloads: new client.Counter({ name: 'smpp_guard_config_reloads_total', help: 'Config reloads by result (ok, failed)', labelNames: ['result'], registers: r }),
+    configReloadOk: new client.Gauge({ name: 'smpp_guard_config_last_reload_successful', help: '1 when the last reload attempt succeeded (or none failed since start), 0 after a failed one', registers: r }),
+    configReloadTime: new client.Gauge({ name: 'smpp_guard_config_last_reload_success_timestamp_seconds', help: 'Unix time the running config was loaded', registers: r }),
+    adminCommands: new client.Counter({ name: 'smpp_guard_admin_commands_total', help: 'Admin socket commands by command and result (ok, failed)', labelNames: ['command', 'result'], registers: r }),
+    ready: new client.Gauge({ name: 'smpp_guard_ready', help: '1 when listening with at least one carrier bind up (what /readyz answers)', registers: r }),
     accountSuspensions: new client.Counter({ name: 'smpp_guard_account_suspensions_total', help: 'Accounts suspended, by cause (auto, admin)', labelNames: ['cause'], registers: r }),
     bindLockouts: new client.Counter({ name: 'smpp_guard_bind_lockouts_total', help: 'Temporary bind lockouts after repeated wrong passwords', labelNames: ['scope'], registers: r }),
   }
