@@ -5,7 +5,12 @@
 type CommandMain = (argv: string[]) => Promise<number>
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: CommandMain }> }> = {
+  'simulate-carrier': {
+    summary: 'simulate-carrier [--host H] [--port N] [--dlr] ...   the carrier simulator on its own',
+    load: () => import('./commands/simulate-carrier.js'),
+  },
   'hash-password': { summary: 'hash-password PASSWORD   print a password_hash for an account', load: () => import('./commands/hash-password.js') },
+  admin: { summary: 'admin [--config FILE] COMMAND   control a running proxy (status, sessions, reload, suspend, optout, rules test)', load: () => import('./commands/admin.js') },
 }
 
 function usage(): string {
