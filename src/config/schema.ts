@@ -71,6 +71,7 @@ export const ReassemblySchema = z.strictObject({
   max_pending_messages: z.number().int().min(1).default(50000),
   max_pending_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   max_pending_per_account: z.number().int().min(1).default(10000),
+  max_pending_bytes_per_account: z.number().int().min(1024).default(16 * 1024 * 1024),
   /** Acknowledge held parts at once with proxy-issued ids (window-1 clients), or wait for the verdict. */
   early_ack: z.boolean().default(true),
 })

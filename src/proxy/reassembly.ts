@@ -1,0 +1,344 @@
+// Long-message reassembly: parts of one concatenated message are held until the last arrives, so policy
+// judges the whole text (a phrase cut across parts is still one phrase) and no part of a rejected message
+// reaches the carrier. Pure: no sockets, no timers; the proxy passes `now` and calls `tick(now)` from the
+// coarse timer. Parts are joined as bytes (septets for GSM) before decoding, so a surrogate pair or a GSM
+// escape cut across parts decodes as one character.
+import type { ReassemblyConfig } from '../config/schema.js'
+import { decodeText, type DataCodingOptions, type DecodedText } from '../smpp/text/index.js'
+import type { ConcatInfo } from '../smpp/udh.js'
+
+export interface PartInput<H> {
+  readonly system_id: string
+  readonly source_addr: string
+  readonly destination_addr: string
+  readonly concat: ConcatInfo
+  readonly data_coding: number
+  /** User data after the UDH. Copied: the caller's buffer may be a view over a socket chunk. */
+  readonly user_data: Uint8Array
+  /** Bytes the caller keeps for this part meanwhile (its PDU copy to forward); counted against the caps. */
+  readonly held_bytes?: number
+  /** Opaque to us; given back with the part so the proxy can answer or forward it later. */
+  readonly handle: H
+}
+
+export interface HeldPart<H> {
+  readonly seq: number
+  readonly data_coding: number
+  readonly user_data: Buffer
+  readonly handle: H
+  readonly received_at: number
+}
+
+/** A message leaving the reassembler: complete, timed out, superseded, dropped or drained. */
+export interface AssembledMessage<H> {
+  readonly key: string
+  readonly system_id: string
+  readonly source_addr: string
+  readonly destination_addr: string
+  readonly ref: number
+  readonly scheme: ConcatInfo['scheme']
+  readonly total: number
+  /** The parts that arrived, in sequence order, each sequence number once. */
+  readonly parts: readonly HeldPart<H>[]
+  readonly complete: boolean
+  /** Sequence numbers that never arrived (empty when complete). */
+  readonly missing: readonly number[]
+  readonly first_received_at: number
+}
+
+export type RefuseReason =
+  | 'max_pending_messages'
+  | 'max_pending_bytes'
+  | 'max_pending_per_account'
+  | 'max_pending_bytes_per_account'
+
+export type AddResult<H> =
+  | {
+      readonly status: 'held'
+      readonly key: string
+      readonly received: number
+      readonly total: number
+      /** An older incomplete message under the same key that this part cannot belong to; judge it now. */
+      readonly superseded?: AssembledMessage<H>
+    }
+  | { readonly status: 'complete'; readonly message: AssembledMessage<H>; readonly superseded?: AssembledMessage<H> }
+  | {
+      /** The same part again (a client retry): not stored. `original` is the handle of the first copy. */
+      readonly status: 'duplicate'
+      readonly key: string
+      readonly original: H
+      /** True when the first copy belongs to a message that already completed. */
+      readonly completed: boolean
+    }
+  | {
+      /** Not stored: a cap would be exceeded. When the part belonged to a held message, that message is
+       *  given up too (`dropped`), so no half message lingers until the timeout. */
+      readonly status: 'refused'
+      readonly reason: RefuseReason
+      readonly dropped?: AssembledMessage<H>
+    }
+
+interface Pending<H> {
+  readonly key: string
+  readonly system_id: string
+  readonly source_addr: string
+  readonly destination_addr: string
+  readonly ref: number
+  readonly scheme: ConcatInfo['scheme']
+  readonly total: number
+  readonly parts: (HeldPart<H> | undefined)[]
+  readonly fingerprints: number[]
+  received: number
+  bytes: number
+  readonly first_received_at: number
+}
+
+interface Completed<H> {
+  readonly total: number
+  readonly handles: H[]
+  readonly fingerprints: number[]
+  readonly completed_at: number
+}
+
+interface AccountUse {
+  messages: number
+  bytes: number
+}
+
+export type ReassemblerLimits = Pick<
+  ReassemblyConfig,
+  'timeout_ms' | 'max_pending_messages' | 'max_pending_bytes' | 'max_pending_per_account' | 'max_pending_bytes_per_account'
+>
+
+export interface ReassemblerStats {
+  readonly messages: number
+  readonly bytes: number
+  readonly accounts: number
+}
+
+export function reassemblyKey(p: Pick<PartInput<unknown>, 'system_id' | 'source_addr' | 'destination_addr' | 'concat'>): string {
+  return `${p.system_id}\0${p.source_addr}\0${p.destination_addr}\0${p.concat.scheme}:${p.concat.ref}`
+}
+
+// FNV-1a over the user data: tells a retried part (same bytes) from a new message reusing the reference.
+function fingerprint(b: Uint8Array, dataCoding: number): number {
+  let h = (0x811c9dc5 ^ dataCoding) >>> 0
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193) >>> 0
+  return (h ^ b.length) >>> 0
+}
+
+export class Reassembler<H> {
+  readonly #limits: ReassemblerLimits
+  // Insertion order is arrival order of first parts, and the timeout counts from the first part, so the
+  // head of the map is always the next to expire: tick() stops at the first one still in time.
+  readonly #pending = new Map<string, Pending<H>>()
+  // Recently completed keys, to recognise a late retry of a part instead of starting a message that
+  // can never complete. Same order argument as #pending; bounded by max_pending_messages.
+  readonly #completed = new Map<string, Completed<H>>()
+  readonly #accounts = new Map<string, AccountUse>()
+  #bytes = 0
+
+  constructor(limits: ReassemblerLimits) {
+    this.#limits = limits
+  }
+
+  add(part: PartInput<H>, now: number): AddResult<H> {
+    const { concat } = part
+    const key = reassemblyKey(part)
+    const print = fingerprint(part.user_data, part.data_coding)
+    const cost = part.user_data.length + (part.held_bytes ?? 0)
+    let superseded: AssembledMessage<H> | undefined
+
+    let p = this.#pending.get(key)
+    if (p) {
+      const held = p.parts[concat.seq - 1]
+      if (p.total === concat.total && held === undefined) {
+        // fits the held message
+      } else if (p.total === concat.total && p.fingerprints[concat.seq - 1] === print) {
+        return { status: 'duplicate', key, original: (held as HeldPart<H>).handle, completed: false }
+      } else {
+        // Different total, or another text in a held slot: the reference was reused by a new message.
+        superseded = this.#take(p, false)
+        p = undefined
+      }
+    } else {
+      const done = this.#completed.get(key)
+      if (done) {
+        if (done.total === concat.total && done.fingerprints[concat.seq - 1] === print)
+          return { status: 'duplicate', key, original: done.handles[concat.seq - 1], completed: true }
+        this.#completed.delete(key)
+      }
+    }
+
+    const use = this.#accounts.get(part.system_id)
+    const refusal = this.#check(p === undefined, use, cost)
+    if (refusal) return p ? { status: 'refused', reason: refusal, dropped: this.#take(p, false) } : { status: 'refused', reason: refusal }
+
+    if (!p) {
+      p = {
+        key,
+        system_id: part.system_id,
+        source_addr: part.source_addr,
+        destination_addr: part.destination_addr,
+        ref: concat.ref,
+        scheme: concat.scheme,
+        total: concat.total,
+        parts: new Array(concat.total).fill(undefined),
+        fingerprints: new Array(concat.total).fill(-1),
+        received: 0,
+        bytes: 0,
+        first_received_at: now,
+      }
+      this.#pending.set(key, p)
+      this.#account(part.system_id).messages++
+    }
+    p.parts[concat.seq - 1] = {
+      seq: concat.seq,
+      data_coding: part.data_coding,
+      user_data: Buffer.from(part.user_data),
+      handle: part.handle,
+      received_at: now,
+    }
+    p.fingerprints[concat.seq - 1] = print
+    p.received++
+    p.bytes += cost
+    this.#bytes += cost
+    this.#account(part.system_id).bytes += cost
+
+    if (p.received < p.total) {
+      return superseded
+        ? { status: 'held', key, received: p.received, total: p.total, superseded }
+        : { status: 'held', key, received: p.received, total: p.total }
+    }
+    const message = this.#take(p, true)
+    this.#remember(p, now)
+    return superseded ? { status: 'complete', message, superseded } : { status: 'complete', message }
+  }
+
+  /** Gives up messages whose first part is older than `timeout_ms`; they come back incomplete. */
+  tick(now: number): AssembledMessage<H>[] {
+    const out: AssembledMessage<H>[] = []
+    const deadline = now - this.#limits.timeout_ms
+    for (const p of this.#pending.values()) {
+      if (p.first_received_at > deadline) break
+      out.push(this.#take(p, false))
+    }
+    for (const [key, c] of this.#completed) {
+      if (c.completed_at > deadline) break
+      this.#completed.delete(key)
+    }
+    return out
+  }
+
+  /** Removes and returns every held message (shutdown: judge or fail them, never drop them silently). */
+  drain(): AssembledMessage<H>[] {
+    const out = [...this.#pending.values()].map((p) => this.#take(p, false))
+    this.#completed.clear()
+    return out
+  }
+
+  stats(): ReassemblerStats {
+    return { messages: this.#pending.size, bytes: this.#bytes, accounts: this.#accounts.size }
+  }
+
+  accountStats(systemId: string): { messages: number; bytes: number } {
+    const u = this.#accounts.get(systemId)
+    return { messages: u?.messages ?? 0, bytes: u?.bytes ?? 0 }
+  }
+
+  #check(isNew: boolean, use: AccountUse | undefined, cost: number): RefuseReason | undefined {
+    const l = this.#limits
+    if (isNew && this.#pending.size >= l.max_pending_messages) return 'max_pending_messages'
+    if (isNew && (use?.messages ?? 0) >= l.max_pending_per_account) return 'max_pending_per_account'
+    if (this.#bytes + cost > l.max_pending_bytes) return 'max_pending_bytes'
+    if ((use?.bytes ?? 0) + cost > l.max_pending_bytes_per_account) return 'max_pending_bytes_per_account'
+    return undefined
+  }
+
+  #account(systemId: string): AccountUse {
+    let u = this.#accounts.get(systemId)
+    if (!u) {
+      u = { messages: 0, bytes: 0 }
+      this.#accounts.set(systemId, u)
+    }
+    return u
+  }
+
+  #take(p: Pending<H>, complete: boolean): AssembledMessage<H> {
+    this.#pending.delete(p.key)
+    this.#bytes -= p.bytes
+    const u = this.#accounts.get(p.system_id)
+    if (u) {
+      u.messages--
+      u.bytes -= p.bytes
+      if (u.messages === 0) this.#accounts.delete(p.system_id)
+    }
+    const parts: HeldPart<H>[] = []
+    const missing: number[] = []
+    for (let i = 0; i < p.total; i++) {
+      const part = p.parts[i]
+      if (part) parts.push(part)
+      else missing.push(i + 1)
+    }
+    return {
+      key: p.key,
+      system_id: p.system_id,
+      source_addr: p.source_addr,
+      destination_addr: p.destination_addr,
+      ref: p.ref,
+      scheme: p.scheme,
+      total: p.total,
+      parts,
+      complete,
+      missing,
+      first_received_at: p.first_received_at,
+    }
+  }
+
+  #remember(p: Pending<H>, now: number): void {
+    this.#completed.delete(p.key)
+    this.#completed.set(p.key, {
+      total: p.total,
+      handles: p.parts.map((x) => (x as HeldPart<H>).handle),
+      fingerprints: p.fingerprints,
+      completed_at: now,
+    })
+    if (this.#completed.size > this.#limits.max_pending_messages) {
+      const oldest = this.#completed.keys().next().value as string
+      this.#completed.delete(oldest)
+    }
+  }
+}
+
+/**
+ * Decodes an assembled message for policy. Parts are joined as bytes and decoded once; where the data
+ * coding changes between parts each run is decoded on its own, and each gap of missing parts shows as one
+ * U+FFFD so words on either side are not glued into one. `encoding` is the runs' common encoding, or
+ * 'unknown' when they differ.
+ */
+export function decodeAssembled(
+  msg: Pick<AssembledMessage<unknown>, 'parts' | 'total'>,
+  opts: DataCodingOptions,
+): DecodedText {
+  const runs: { data_coding: number; chunks: Buffer[]; gapBefore: boolean }[] = []
+  let prevSeq = 0
+  for (const part of msg.parts) {
+    const last = runs[runs.length - 1]
+    const gap = part.seq !== prevSeq + 1
+    if (last && !gap && last.data_coding === part.data_coding) last.chunks.push(part.user_data)
+    else runs.push({ data_coding: part.data_coding, chunks: [part.user_data], gapBefore: gap })
+    prevSeq = part.seq
+  }
+  let text = ''
+  let decode_error = false
+  let encoding: DecodedText['encoding'] | undefined
+  for (const run of runs) {
+    const d = decodeText(run.data_coding, run.chunks.length === 1 ? run.chunks[0] : Buffer.concat(run.chunks), opts)
+    if (run.gapBefore) text += '\uFFFD'
+    text += d.text
+    decode_error ||= d.decode_error
+    encoding = encoding === undefined || encoding === d.encoding ? d.encoding : 'unknown'
+  }
+  if (prevSeq < msg.total) text += '\uFFFD'
+  return { text, encoding: encoding ?? 'unknown', decode_error }
+}
