@@ -15,6 +15,8 @@ export const ErrorCodes = {
   SG_ERR_ARCHIVE_WRITE: { status: CommandStatus.ESME_RSYSERR, message: 'archive write failed' },
   SG_ERR_ARCHIVE_SPOOL_FULL: { status: CommandStatus.ESME_RMSGQFUL, message: 'archive spool is full' },
   SG_ERR_ADMIN_UNREACHABLE: { status: CommandStatus.ESME_RSYSERR, message: 'proxy admin socket not reachable' },
+  SG_ERR_ADMIN_IN_USE: { status: CommandStatus.ESME_RSYSERR, message: 'another proxy answers on the admin socket' },
+  SG_ERR_ADMIN_FAILED: { status: CommandStatus.ESME_RSYSERR, message: 'admin command failed' },
   SG_ERR_USAGE: { status: CommandStatus.ESME_RSYSERR, message: 'bad command-line usage' },
 } as const
 export type ErrorCode = keyof typeof ErrorCodes
