@@ -115,6 +115,13 @@ export const LogSchema = z.strictObject({
   debug_accounts: z.array(z.string()).default([]),
 })
 
+export const ReloadSchema = z.strictObject({
+  /** Also reload when the config file, the accounts file or a rule file changes (SIGHUP and `admin reload` always work). */
+  watch: z.boolean().default(false),
+  /** Quiet time after the last file change before reloading: editors write in several steps. */
+  debounce_ms: z.number().int().min(50).default(1000),
+})
+
 export const ConfigSchema = z.strictObject({
   listen: ListenSchema.default(ListenSchema.parse({})),
   upstream: UpstreamSchema.default(UpstreamSchema.parse({})),
@@ -131,6 +138,7 @@ export const ConfigSchema = z.strictObject({
   metrics: MetricsSchema.default(MetricsSchema.parse({})),
   admin: AdminSchema.default(AdminSchema.parse({})),
   log: LogSchema.default(LogSchema.parse({})),
+  reload: ReloadSchema.default(ReloadSchema.parse({})),
 })
 
 export type Config = z.infer<typeof ConfigSchema>
@@ -142,3 +150,4 @@ export type ReassemblyConfig = z.infer<typeof ReassemblySchema>
 export type MetricsConfig = z.infer<typeof MetricsSchema>
 export type AdminConfig = z.infer<typeof AdminSchema>
 export type LogConfig = z.infer<typeof LogSchema>
+export type ReloadConfig = z.infer<typeof ReloadSchema>
