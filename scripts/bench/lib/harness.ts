@@ -1,0 +1,152 @@
+// Child-process plumbing shared by the benchmark scenarios: start a helper script or the proxy, wait for
+// its port, read its CPU time from /proc, run the raw client and parse its result line.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)))
+const LIB = join(ROOT, 'scripts/bench/lib')
+
+export interface ClientResult {
+  sent: number
+  ok: number
+  failed: number
+  receipts: number
+  elapsed_s: number
+  msgs_per_s: number
+  p50_ms: number
+  p90_ms: number
+  p99_ms: number
+  p999_ms: number
+}
+
+const children = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL')
+})
+
+function tsNode(script: string, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(LIB, script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  children.add(child)
+  child.on('exit', () => children.delete(child))
+  return child
+}
+
+function firstJsonLine<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    let buf = ''
+    const onData = (d: Buffer) => {
+      buf += d.toString()
+      const nl = buf.indexOf('\n')
+      if (nl === -1) return
+      child.stdout?.off('data', onData)
+      try {
+        resolvePromise(JSON.parse(buf.slice(0, nl)) as T)
+      } catch (err) {
+        reject(err)
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`child exited ${code} before printing a result`)))
+  })
+}
+
+export async function startHelper(script: string, args: string[]): Promise<{ port: number; child: ChildProcess }> {
+  const child = tsNode(script, args)
+  const { port } = await firstJsonLine<{ port: number }>(child)
+  return { port, child }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => res(port))
+    })
+    s.on('error', rej)
+  })
+}
+
+export async function waitForPort(port: number, timeoutMs = 20000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    const up = await new Promise<boolean>((res) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy()
+        res(true)
+      })
+      s.on('error', () => res(false))
+    })
+    if (up) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`)
+}
+
+/** Starts `smpp-guard run` (from dist/) with a YAML config written to a temp dir. */
+export async function startProxy(yaml: string, port: number): Promise<ChildProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'smpp-guard-bench-'))
+  const file = join(dir, 'bench.yaml')
+  writeFileSync(file, yaml)
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'run', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
+  children.add(child)
+  child.on('exit', () => children.delete(child))
+  await waitForPort(port)
+  return child
+}
+
+/** utime + stime of a process in microseconds (from /proc; Linux only). */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  return (ticks * 1e6) / 100
+}
+
+export interface ClientRun {
+  port: number
+  system_id?: string
+  password?: string
+  sessions: number
+  window: number
+  count: number
+  max_s: number
+  receipts?: boolean
+  mix?: 'single' | 'long'
+}
+
+export async function runClient(r: ClientRun): Promise<ClientResult> {
+  const child = tsNode('raw-client.ts', [
+    String(r.port),
+    r.system_id ?? 'bench',
+    r.password ?? 'bench',
+    String(r.sessions),
+    String(r.window),
+    String(r.count),
+    String(r.max_s),
+    r.receipts ? '1' : '0',
+    r.mix ?? 'single',
+  ])
+  return firstJsonLine<ClientResult>(child)
+}
+
+export function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve()
+  return new Promise((res) => {
+    child.once('exit', () => res())
+    child.kill('SIGTERM')
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+  })
+}
+
+export function table(rows: Record<string, string | number>[]): string {
+  const cols = Object.keys(rows[0] ?? {})
+  const fmt = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 0)) : v)
+  const lines = [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`]
+  for (const r of rows) lines.push(`| ${cols.map((c) => fmt(r[c])).join(' | ')} |`)
+  return lines.join('\n')
+}

@@ -1,0 +1,115 @@
+// Direct vs raw TCP pipe vs smpp-guard, in one run on one machine: msgs/s, latency percentiles and the
+// proxy's CPU per message, over a window sweep; then the same with one delivery receipt per message.
+// usage: node --import tsx scripts/bench/transparent.ts [--quick] [--count N] [--mix single|long]
+//        [--archive none|ack|async] [--receipts-only]
+import { parseArgs } from 'node:util'
+import { hashPassword } from '../../src/inbound/password.js'
+import { cpuMicros, freePort, runClient, startHelper, startProxy, stop, table, type ClientResult } from './lib/harness.js'
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    count: { type: 'string' },
+    mix: { type: 'string', default: 'single' },
+    archive: { type: 'string', default: 'none' },
+    sessions: { type: 'string', default: '4' },
+    'max-s': { type: 'string', default: '30' },
+  },
+})
+const WINDOWS = values.quick ? [1, 50, 500] : [1, 10, 50, 100, 500]
+const COUNT = Number(values.count ?? (values.quick ? 50000 : 200000))
+const SESSIONS = Number(values.sessions)
+const MAX_S = Number(values['max-s'])
+const MIX = values.mix === 'long' ? 'long' : 'single'
+
+function archiveYaml(mode: string): string {
+  if (mode === 'none') return 'archive: { sink: none }'
+  return `archive: { sink: sqlite, path: archive, retention_days: 30, durability: ${mode} }`
+}
+
+async function proxyConfig(port: number, sinkPort: number): Promise<string> {
+  return `
+listen: { host: 127.0.0.1, port: ${port}, window: 1000 }
+upstream: { host: 127.0.0.1, port: ${sinkPort}, binds: 2, window: 1000, queue: 5000 }
+accounts:
+  - system_id: bench
+    password_hash: "${await hashPassword('bench')}"
+    max_binds: 64
+    tps: 10000000
+${archiveYaml(values.archive ?? 'none')}
+metrics: { enabled: false }
+admin: { enabled: false }
+log: { level: warn }
+`
+}
+
+interface Row extends Record<string, string | number> {
+  path: string
+  window: number
+  'msgs/s': number
+  'p50 ms': number
+  'p90 ms': number
+  'p99 ms': number
+  'p999 ms': number
+  'proxy µs/msg': string
+}
+
+function row(path: string, window: number, r: ClientResult, cpu?: number): Row {
+  return {
+    path,
+    window,
+    'msgs/s': Math.round(r.msgs_per_s),
+    'p50 ms': r.p50_ms,
+    'p90 ms': r.p90_ms,
+    'p99 ms': r.p99_ms,
+    'p999 ms': r.p999_ms,
+    'proxy µs/msg': cpu === undefined ? '–' : cpu.toFixed(1),
+    ...(r.failed ? { failed: r.failed } : {}),
+  }
+}
+
+async function sweep(receipts: boolean): Promise<Row[]> {
+  const sink = await startHelper('raw-sink.ts', ['0', receipts ? '1' : '0'])
+  const pipe = await startHelper('pipe.ts', ['0', String(sink.port)])
+  const proxyPort = await freePort()
+  const proxy = await startProxy(await proxyConfig(proxyPort, sink.port), proxyPort)
+  const rows: Row[] = []
+  try {
+    for (const window of WINDOWS) {
+      const count = window === 1 ? Math.min(COUNT, 20000) : COUNT
+      const base = { sessions: window === 1 ? 1 : SESSIONS, window, count, max_s: MAX_S, receipts, mix: MIX } as const
+      rows.push(row('direct', window, await runClient({ ...base, port: sink.port })))
+      rows.push(row('tcp pipe', window, await runClient({ ...base, port: pipe.port })))
+      const before = cpuMicros(proxy.pid as number)
+      const r = await runClient({ ...base, port: proxyPort })
+      const cpu = (cpuMicros(proxy.pid as number) - before) / Math.max(1, r.ok)
+      rows.push(row('smpp-guard', window, r, cpu))
+    }
+  } finally {
+    await stop(proxy)
+    await stop(pipe.child)
+    await stop(sink.child)
+  }
+  return rows
+}
+
+function ratios(rows: Row[]): string {
+  const out: string[] = []
+  for (const w of WINDOWS) {
+    const get = (p: string) => rows.find((r) => r.path === p && r.window === w)?.['msgs/s'] ?? 0
+    const pipe = get('tcp pipe')
+    const proxy = get('smpp-guard')
+    out.push(`window ${w}: smpp-guard / tcp pipe = ${pipe ? ((100 * proxy) / pipe).toFixed(0) : '–'} %, smpp-guard / direct = ${get('direct') ? ((100 * proxy) / get('direct')).toFixed(0) : '–'} %`)
+  }
+  return out.join('\n')
+}
+
+console.log(`# transparent benchmark: ${COUNT} messages per point, UCS2 70 chars, ${SESSIONS} sessions, mix ${MIX}, archive ${values.archive}\n`)
+const plain = await sweep(false)
+console.log(table(plain))
+console.log('\n' + ratios(plain))
+console.log('\n## with one delivery receipt per message\n')
+const dlr = await sweep(true)
+console.log(table(dlr))
+console.log('\n' + ratios(dlr))
+process.exit(0)
