@@ -105,36 +105,3 @@ export function formatReceiptDate(epochMs: number): string {
     two(d.getUTCMinutes())
   )
 }
-
-/**
- * Canonical form of a message id for lookup: trimmed, lower case, leading zeros dropped ('0' stays).
- * Carriers print the same id with or without leading zeros and in either case (NOTES §3).
- */
-export function normalizeMessageId(id: string): string {
-  const s = id.trim().toLowerCase()
-  const stripped = s.replace(/^0+/, '')
-  return stripped === '' && s !== '' ? '0' : stripped
-}
-
-const MAX_CONVERTIBLE_DIGITS = 32
-
-/**
- * Keys to try when looking up an id from a receipt, best first: its canonical form, then the same number
- * read in the other base. Some carriers answer submit_sm_resp in hex and print receipts in decimal, or the
- * reverse (the DLR-not-found reports NOTES §3 cites). Store ids under `normalizeMessageId` and look up
- * each candidate in order.
- */
-export function messageIdCandidates(id: string): string[] {
-  const canonical = normalizeMessageId(id)
-  const out = [canonical]
-  if (canonical.length === 0 || canonical.length > MAX_CONVERTIBLE_DIGITS) return out
-  if (/^[0-9]+$/.test(canonical)) {
-    const hex = BigInt(canonical).toString(16)
-    if (hex !== canonical) out.push(hex)
-  }
-  if (/^[0-9a-f]+$/.test(canonical)) {
-    const dec = BigInt('0x' + canonical).toString(10)
-    if (dec !== canonical && !out.includes(dec)) out.push(dec)
-  }
-  return out
-}
