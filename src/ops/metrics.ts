@@ -37,6 +37,8 @@ export function createMetrics(registry = new client.Registry()) {
     archiveLag: new client.Gauge({ name: 'smpp_guard_archive_lag_seconds', help: 'Age of the oldest record not yet in every sink', registers: r }),
     archiveWriteErrors: new client.Counter({ name: 'smpp_guard_archive_write_errors_total', help: 'Failed sink writes by sink', labelNames: ['sink'], registers: r }),
     archiveRecords: new client.Counter({ name: 'smpp_guard_archive_records_total', help: 'Records written by sink', labelNames: ['sink'], registers: r }),
+    archiveSpoolFull: new client.Gauge({ name: 'smpp_guard_archive_spool_full', help: '1 while the archive spool is at its disk cap and appends are refused', registers: r }),
+    archiveSpoolRejects: new client.Counter({ name: 'smpp_guard_archive_spool_rejects_total', help: 'Records refused because the archive spool was full', registers: r }),
     configReloads: new client.Counter({ name: 'smpp_guard_config_reloads_total', help: 'Config reloads by result (ok, failed)', labelNames: ['result'], registers: r }),
     configReloadOk: new client.Gauge({ name: 'smpp_guard_config_last_reload_successful', help: '1 when the last reload attempt succeeded (or none failed since start), 0 after a failed one', registers: r }),
     configReloadTime: new client.Gauge({ name: 'smpp_guard_config_last_reload_success_timestamp_seconds', help: 'Unix time the running config was loaded', registers: r }),

@@ -1,0 +1,47 @@
+// The lawful-query filters and the rows queries return. Every sink answers the same `ArchiveQuery` with the
+// same semantics; `matchesQuery` is the reference the SQL sinks' WHERE clauses mirror (and the JSON lines
+// sink uses directly).
+import type { ArchiveVerdict, MessageRecord, MoRecord, ReceiptRecord } from './record.js'
+import { recordTime } from './record.js'
+
+export interface ArchiveQuery {
+  /** Which records: messages (default) or MO messages. Receipts come joined to their message. */
+  readonly kind?: 'message' | 'mo'
+  readonly account?: string
+  /** Exact source_addr. */
+  readonly src?: string
+  /** Exact destination_addr. */
+  readonly dst?: string
+  /** Epoch ms, inclusive. */
+  readonly from?: number
+  /** Epoch ms, exclusive. */
+  readonly to?: number
+  /** Case-sensitive substring of the decoded text. */
+  readonly text?: string
+  /** Messages only. */
+  readonly verdict?: ArchiveVerdict
+  readonly limit?: number
+}
+
+export type ReceiptInfo = Pick<ReceiptRecord, 'message_id' | 'state' | 'error' | 'at'>
+
+export type MessageRow = MessageRecord & { readonly receipts: readonly ReceiptInfo[] }
+export type QueryRow = MessageRow | MoRecord
+
+export function matchesQuery(r: MessageRecord | MoRecord, q: ArchiveQuery): boolean {
+  if ((q.kind ?? 'message') !== r.kind) return false
+  const t = recordTime(r)
+  if (q.from !== undefined && t < q.from) return false
+  if (q.to !== undefined && t >= q.to) return false
+  if (q.account !== undefined && r.system_id !== q.account) return false
+  if (q.src !== undefined && r.source_addr !== q.src) return false
+  if (q.dst !== undefined && r.destination_addr !== q.dst) return false
+  if (q.text !== undefined && !r.text.includes(q.text)) return false
+  if (q.verdict !== undefined && (r.kind !== 'message' || r.verdict !== q.verdict)) return false
+  return true
+}
+
+/** Receipts in arrival order, for the message rows' `receipts`. */
+export function sortReceipts(list: ReceiptInfo[]): ReceiptInfo[] {
+  return list.sort((a, b) => a.at - b.at || a.message_id.localeCompare(b.message_id))
+}

@@ -1,0 +1,254 @@
+// The embedded default sink: one SQLite file per UTC day (`archive-YYYY-MM-DD.sqlite`), so retention is a
+// file delete and a lawful query over a range opens only the days it covers. better-sqlite3 12 (13 needs
+// Node 22, NOTES §2). Writes are INSERT OR IGNORE on the record id: the drainer may deliver a batch twice.
+import { unlinkSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import { z } from 'zod'
+import { GuardError } from '../../errors.js'
+import { dayOf, type ArchiveRecord, type MessageRecord, type MoRecord } from '../record.js'
+import type { ArchiveQuery, MessageRow, QueryRow, ReceiptInfo } from '../query.js'
+import { sortReceipts } from '../query.js'
+import { defineSink, type Sink, type SinkDeps } from '../sink.js'
+import { dayBefore, dayInRange, ensurePrivateDir, listDays, touchPrivate } from './files.js'
+
+export const SqliteSinkSchema = z.strictObject({
+  sink: z.literal('sqlite'),
+  /** Directory of the day files, relative to the config file. */
+  path: z.string().min(1).default('data/archive'),
+  /** Day files kept open at once (today, yesterday and late receipts touch a few). */
+  open_days: z.number().int().min(1).max(64).default(4),
+})
+export type SqliteSinkConfig = z.infer<typeof SqliteSinkSchema>
+
+const PREFIX = 'archive-'
+const SUFFIX = /^\.sqlite(-wal|-shm|-journal)?$/
+const PAGE = 500
+
+// SQL column names are the record's field names (STYLE rule 2); the whole record is kept as JSON in
+// `record` so a query returns exactly what was archived, whatever the column set.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, system_id TEXT NOT NULL, source_addr TEXT NOT NULL,
+  destination_addr TEXT NOT NULL, verdict TEXT NOT NULL, rule TEXT, category TEXT, text TEXT NOT NULL,
+  carrier_message_ids TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_received_at ON messages (received_at);
+CREATE INDEX IF NOT EXISTS messages_destination_addr ON messages (destination_addr, received_at);
+CREATE INDEX IF NOT EXISTS messages_source_addr ON messages (source_addr, received_at);
+CREATE INDEX IF NOT EXISTS messages_system_id ON messages (system_id, received_at);
+CREATE TABLE IF NOT EXISTS receipts (
+  id TEXT PRIMARY KEY, at INTEGER NOT NULL, message_id TEXT NOT NULL, state TEXT NOT NULL, error TEXT,
+  system_id TEXT);
+CREATE INDEX IF NOT EXISTS receipts_message_id ON receipts (message_id);
+CREATE TABLE IF NOT EXISTS mo (
+  id TEXT PRIMARY KEY, at INTEGER NOT NULL, system_id TEXT, source_addr TEXT NOT NULL,
+  destination_addr TEXT NOT NULL, text TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS mo_at ON mo (at);
+CREATE INDEX IF NOT EXISTS mo_destination_addr ON mo (destination_addr, at);
+CREATE INDEX IF NOT EXISTS mo_source_addr ON mo (source_addr, at);
+`
+
+interface DayDb {
+  readonly db: Database.Database
+  readonly insertMessage: Database.Statement
+  readonly insertReceipt: Database.Statement
+  readonly insertMo: Database.Statement
+  readonly writeBatch: (records: readonly ArchiveRecord[]) => void
+}
+
+function openDay(file: string): DayDb {
+  touchPrivate(file)
+  const db = new Database(file)
+  // WAL lets `archive query` read while the proxy writes; FULL makes each batch commit durable before the
+  // spool forgets it (one fsync per batch, not per record).
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.pragma('busy_timeout = 5000')
+  db.exec(SCHEMA)
+  const insertMessage = db.prepare(
+    `INSERT OR IGNORE INTO messages (id, received_at, system_id, source_addr, destination_addr, verdict, rule,
+     category, text, carrier_message_ids, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const insertReceipt = db.prepare(
+    'INSERT OR IGNORE INTO receipts (id, at, message_id, state, error, system_id) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+  const insertMo = db.prepare(
+    `INSERT OR IGNORE INTO mo (id, at, system_id, source_addr, destination_addr, text, record)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const writeBatch = db.transaction((records: readonly ArchiveRecord[]) => {
+    for (const r of records) {
+      switch (r.kind) {
+        case 'message':
+          insertMessage.run(r.id, r.received_at, r.system_id, r.source_addr, r.destination_addr, r.verdict,
+            r.rule, r.category, r.text, JSON.stringify(r.carrier_message_ids), JSON.stringify(r))
+          break
+        case 'receipt':
+          insertReceipt.run(r.id, r.at, r.message_id, r.state, r.error, r.system_id)
+          break
+        case 'mo':
+          insertMo.run(r.id, r.at, r.system_id, r.source_addr, r.destination_addr, r.text, JSON.stringify(r))
+          break
+      }
+    }
+  })
+  return { db, insertMessage, insertReceipt, insertMo, writeBatch }
+}
+
+function where(q: ArchiveQuery, timeCol: string): { sql: string; args: unknown[] } {
+  const parts: string[] = []
+  const args: unknown[] = []
+  if (q.from !== undefined) (parts.push(`${timeCol} >= ?`), args.push(q.from))
+  if (q.to !== undefined) (parts.push(`${timeCol} < ?`), args.push(q.to))
+  if (q.account !== undefined) (parts.push('system_id = ?'), args.push(q.account))
+  if (q.src !== undefined) (parts.push('source_addr = ?'), args.push(q.src))
+  if (q.dst !== undefined) (parts.push('destination_addr = ?'), args.push(q.dst))
+  if (q.text !== undefined) (parts.push('instr(text, ?) > 0'), args.push(q.text))
+  if (q.verdict !== undefined && (q.kind ?? 'message') === 'message') (parts.push('verdict = ?'), args.push(q.verdict))
+  return { sql: parts.length ? parts.join(' AND ') : '1', args }
+}
+
+export function openSqliteSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
+  const dir = resolve(deps.baseDir, cfg.path)
+  ensurePrivateDir(dir)
+  const open = new Map<string, DayDb>()
+  let closed = false
+
+  const fileOf = (day: string) => join(dir, `${PREFIX}${day}.sqlite`)
+
+  function dayDb(day: string): DayDb {
+    let d = open.get(day)
+    if (d) {
+      open.delete(day)
+      open.set(day, d)
+      return d
+    }
+    d = openDay(fileOf(day))
+    open.set(day, d)
+    while (open.size > cfg.open_days) {
+      const [oldest, od] = open.entries().next().value as [string, DayDb]
+      open.delete(oldest)
+      od.db.close()
+    }
+    return d
+  }
+
+  function existingDays(): string[] {
+    return [...listDays(dir, PREFIX, /^\.sqlite$/).keys()]
+  }
+
+  function receiptsFor(ids: string[], fromDay: string): Map<string, ReceiptInfo[]> {
+    const out = new Map<string, ReceiptInfo[]>()
+    if (ids.length === 0) return out
+    for (const day of existingDays()) {
+      if (day < fromDay) continue
+      const { db } = dayDb(day)
+      for (let i = 0; i < ids.length; i += 400) {
+        const chunk = ids.slice(i, i + 400)
+        const rows = db
+          .prepare(`SELECT message_id, state, error, at FROM receipts WHERE message_id IN (${chunk.map(() => '?').join(',')})`)
+          .all(...chunk) as ReceiptInfo[]
+        for (const r of rows) {
+          const list = out.get(r.message_id) ?? []
+          list.push({ message_id: r.message_id, state: r.state, error: r.error, at: r.at })
+          out.set(r.message_id, list)
+        }
+      }
+    }
+    return out
+  }
+
+  async function* query(q: ArchiveQuery): AsyncIterable<QueryRow> {
+    const kind = q.kind ?? 'message'
+    const table = kind === 'message' ? 'messages' : 'mo'
+    const timeCol = kind === 'message' ? 'received_at' : 'at'
+    const w = where(q, timeCol)
+    let left = q.limit ?? Infinity
+    for (const day of existingDays()) {
+      if (!dayInRange(day, q.from, q.to)) continue
+      let after: [number, string] = [Number.MIN_SAFE_INTEGER, '']
+      for (;;) {
+        if (closed) throw new GuardError('SG_ERR_ARCHIVE_WRITE', 'sqlite sink closed during query')
+        const { db } = dayDb(day)
+        const rows = db
+          .prepare(`SELECT ${timeCol} AS t, id, record FROM ${table} WHERE ${w.sql} AND (${timeCol} > ? OR (${timeCol} = ? AND id > ?))
+                    ORDER BY ${timeCol}, id LIMIT ${Math.min(PAGE, left)}`)
+          .all(...w.args, after[0], after[0], after[1]) as { t: number; id: string; record: string }[]
+        if (rows.length === 0) break
+        after = [rows[rows.length - 1].t, rows[rows.length - 1].id]
+        if (kind === 'mo') {
+          for (const r of rows) yield JSON.parse(r.record) as MoRecord
+        } else {
+          const msgs = rows.map((r) => JSON.parse(r.record) as MessageRecord)
+          const receipts = receiptsFor([...new Set(msgs.flatMap((m) => m.carrier_message_ids))], day)
+          for (const m of msgs) {
+            const joined = m.carrier_message_ids.flatMap((id) => receipts.get(id) ?? [])
+            yield { ...m, receipts: sortReceipts(joined) } satisfies MessageRow
+          }
+        }
+        left -= rows.length
+        if (left <= 0) return
+        if (rows.length < PAGE) break
+      }
+    }
+  }
+
+  return {
+    kind: 'sqlite',
+    async write(batch) {
+      if (closed) throw new GuardError('SG_ERR_ARCHIVE_WRITE', 'sqlite sink closed')
+      const byDay = new Map<string, ArchiveRecord[]>()
+      for (const r of batch) {
+        const day = dayOf(r.kind === 'message' ? r.received_at : r.at)
+        const list = byDay.get(day)
+        if (list) list.push(r)
+        else byDay.set(day, [r])
+      }
+      try {
+        for (const [day, records] of byDay) dayDb(day).writeBatch(records)
+      } catch (err) {
+        throw new GuardError('SG_ERR_ARCHIVE_WRITE', `sqlite: ${(err as Error).message}`, { cause: err })
+      }
+    },
+    async purge(before) {
+      let removed = 0
+      for (const [day, files] of listDays(dir, PREFIX, SUFFIX)) {
+        if (!dayBefore(day, before)) continue
+        const d = open.get(day)
+        if (d) {
+          open.delete(day)
+          d.db.close()
+        }
+        for (const f of files) {
+          try {
+            unlinkSync(f)
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+          }
+        }
+        removed++
+      }
+      return removed
+    },
+    query,
+    async close() {
+      if (closed) return
+      closed = true
+      for (const d of open.values()) d.db.close()
+      open.clear()
+    },
+    destroy() {
+      if (closed) return
+      closed = true
+      for (const d of open.values()) d.db.close()
+      open.clear()
+    },
+  }
+}
+
+export default defineSink({
+  kind: 'sqlite',
+  config: SqliteSinkSchema,
+  open: async (cfg, deps) => openSqliteSink(cfg, deps),
+})
+

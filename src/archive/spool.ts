@@ -1,0 +1,558 @@
+// The durable local spool between the proxy and the sinks: append-only segment files of CRC-framed JSON
+// records. Appends are group-committed: every record that arrives while a write + fdatasync is in flight
+// goes into the next one, so one fsync covers a whole batch (ack durability) and readers only ever see
+// bytes that are already on disk. Each sink reads through its own cursor, so one sink's outage does not
+// hold the others back; a segment is deleted once every cursor has passed it.
+//
+// Frame: u32 BE payload length, u32 BE crc32(payload), payload (UTF-8 JSON). A crash can leave a torn
+// frame at the tail of the last segment; recovery truncates to the last whole frame, which is never an
+// acknowledged one (acknowledgement waits for fdatasync).
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { open as openFile, writeFile, rename, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
+import type { Logger } from 'pino'
+import { GuardError } from '../errors.js'
+import type { ArchiveRecord } from './record.js'
+
+export interface SpoolOptions {
+  readonly dir: string
+  readonly durability: 'ack' | 'async'
+  readonly max_bytes: number
+  readonly segment_bytes: number
+  readonly flush_interval_ms: number
+  /** One cursor per consumer (sink); names must be stable across restarts. */
+  readonly readers: readonly string[]
+}
+
+export interface SpoolDeps {
+  readonly log: Logger
+  /** Called for each record refused at the disk cap, and with the new state when it changes. */
+  readonly onFull?: (full: boolean, refused: boolean) => void
+}
+
+export interface SpoolBatch {
+  readonly records: ArchiveRecord[]
+  /** Opaque position after the batch: hand it back to `commit`. */
+  readonly end: Position
+}
+
+interface Position {
+  readonly segment: number
+  readonly offset: number
+  readonly seq: number
+}
+
+export interface SpoolReader {
+  readonly name: string
+  /** Up to `max` records after the cursor; waits for data; null once the spool is closing and none are left. */
+  next(max: number): Promise<SpoolBatch | null>
+  /** Moves the cursor past a batch the consumer has stored. */
+  commit(batch: SpoolBatch): Promise<void>
+  /** True when the cursor is at the end of what has been written. */
+  isCaughtUp(): boolean
+}
+
+export interface SpoolStats {
+  /** Records not yet committed by every reader. */
+  readonly records: number
+  readonly bytes: number
+}
+
+const HEADER = 8
+const MAX_FRAME = 64 * 1024 * 1024
+const READ_CHUNK = 1024 * 1024
+/** In async mode, a batch this big is written at once instead of waiting for the timer. */
+const ASYNC_EAGER_BYTES = 1024 * 1024
+
+const segName = (n: number) => `seg-${String(n).padStart(16, '0')}.log`
+const cursorName = (reader: string) => `cursor-${reader}.json`
+
+function frame(record: ArchiveRecord): Buffer {
+  const json = JSON.stringify(record)
+  const len = Buffer.byteLength(json)
+  const buf = Buffer.allocUnsafe(HEADER + len)
+  buf.writeUInt32BE(len, 0)
+  buf.write(json, HEADER, 'utf8')
+  buf.writeUInt32BE(crc32(buf.subarray(HEADER)), 4)
+  return buf
+}
+
+/** Whole, valid frames in `buf` from `start`: count and the offset after the last one. */
+function scanFrames(buf: Buffer, start = 0, limit = buf.length): { count: number; end: number } {
+  let off = start
+  let count = 0
+  while (off + HEADER <= limit) {
+    const len = buf.readUInt32BE(off)
+    if (len > MAX_FRAME || off + HEADER + len > limit) break
+    if (crc32(buf.subarray(off + HEADER, off + HEADER + len)) !== buf.readUInt32BE(off + 4)) break
+    off += HEADER + len
+    count++
+  }
+  return { count, end: off }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+interface Waiter {
+  resolve(): void
+  reject(err: Error): void
+}
+
+export class Spool {
+  readonly dir: string
+  private readonly opts: SpoolOptions
+  private readonly log: Logger
+  private readonly onFull: (full: boolean, refused: boolean) => void
+  /** Size on disk of every existing segment; the last is the one being written. */
+  private readonly sizes = new Map<number, number>()
+  private readonly firstSeq = new Map<number, number>()
+  private segment = 0
+  private fh: FileHandle | undefined
+  private writtenSeq = 0
+  private diskBytes = 0
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  private waiters: Waiter[] = []
+  private flushing: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+  private immediate: NodeJS.Immediate | undefined
+  private dataWaiters: (() => void)[] = []
+  private readonly readerList: ReaderImpl[] = []
+  private isFull = false
+  private closing = false
+  private failed: Error | undefined
+  private lockFile: string
+
+  private constructor(opts: SpoolOptions, deps: SpoolDeps) {
+    this.opts = opts
+    this.dir = opts.dir
+    this.log = deps.log
+    this.onFull = deps.onFull ?? (() => undefined)
+    this.lockFile = join(opts.dir, 'lock')
+  }
+
+  static async open(opts: SpoolOptions, deps: SpoolDeps): Promise<Spool> {
+    const s = new Spool(opts, deps)
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 })
+    s.lock()
+    try {
+      s.recover()
+      s.fh = await openFile(join(opts.dir, segName(s.segment)), 'a', 0o600)
+      s.sizes.set(s.segment, 0)
+      s.firstSeq.set(s.segment, s.writtenSeq)
+      s.syncDir()
+    } catch (err) {
+      s.unlock()
+      throw err
+    }
+    return s
+  }
+
+  // Two processes appending to one spool would interleave frames: the second is refused while the first
+  // lives. A lock left by a killed process is taken over.
+  private lock(): void {
+    for (;;) {
+      try {
+        const fd = openSync(this.lockFile, 'wx', 0o600)
+        writeFileSync(fd, String(process.pid))
+        closeSync(fd)
+        return
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+        const pid = Number(readFileSync(this.lockFile, 'utf8'))
+        if (pid && pid !== process.pid && isAlive(pid)) {
+          throw new GuardError('SG_ERR_ARCHIVE_WRITE', `spool ${this.dir} is in use by process ${pid}`)
+        }
+        unlinkSync(this.lockFile)
+      }
+    }
+  }
+
+  private unlock(): void {
+    try {
+      if (Number(readFileSync(this.lockFile, 'utf8')) === process.pid) unlinkSync(this.lockFile)
+    } catch {
+      // Already gone: nothing to release.
+    }
+  }
+
+  private syncDir(): void {
+    const fd = openSync(this.dir, 'r')
+    try {
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  private recover(): void {
+    const segments = readdirSync(this.dir)
+      .map((n) => /^seg-(\d{16})\.log$/.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b)
+    for (const n of segments) {
+      const file = join(this.dir, segName(n))
+      const buf = readFileSync(file)
+      const { count, end } = scanFrames(buf)
+      if (end < buf.length) {
+        this.log.warn({ segment: n, kept: end, dropped: buf.length - end }, 'archive spool tail truncated')
+        const fd = openSync(file, 'r+')
+        try {
+          ftruncateSync(fd, end)
+          fsyncSync(fd)
+        } finally {
+          closeSync(fd)
+        }
+      }
+      this.sizes.set(n, end)
+      this.firstSeq.set(n, this.writtenSeq)
+      this.writtenSeq += count
+      this.diskBytes += end
+    }
+    let last = Math.max(0, ...segments)
+    for (const name of this.opts.readers) {
+      let saved = { segment: segments[0] ?? 1, offset: 0 }
+      try {
+        saved = JSON.parse(readFileSync(join(this.dir, cursorName(name)), 'utf8')) as typeof saved
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ reader: name }, 'archive spool cursor unreadable')
+      }
+      last = Math.max(last, saved.segment)
+      let pos: Position
+      const size = this.sizes.get(saved.segment)
+      if (size !== undefined) {
+        const buf = readFileSync(join(this.dir, segName(saved.segment))).subarray(0, Math.min(saved.offset, size))
+        const { count, end } = scanFrames(buf)
+        pos = { segment: saved.segment, offset: end, seq: (this.firstSeq.get(saved.segment) as number) + count }
+      } else {
+        // The cursor's segment was deleted, so it was fully read: go on from the next one that exists.
+        const next = segments.find((n) => n > saved.segment)
+        pos = next === undefined
+          ? { segment: saved.segment, offset: 0, seq: this.writtenSeq }
+          : { segment: next, offset: 0, seq: this.firstSeq.get(next) as number }
+      }
+      this.readerList.push(new ReaderImpl(this, name, pos))
+    }
+    // New records go to a fresh segment numbered after everything a cursor may point at.
+    this.segment = last + 1
+  }
+
+  readers(): readonly SpoolReader[] {
+    return this.readerList
+  }
+
+  stats(): SpoolStats {
+    const min = this.readerList.length ? Math.min(...this.readerList.map((r) => r.pos.seq)) : this.writtenSeq
+    return { records: this.writtenSeq - min, bytes: this.diskBytes }
+  }
+
+  get full(): boolean {
+    return this.isFull
+  }
+
+  append(record: ArchiveRecord): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed)
+    if (this.closing) return Promise.reject(new GuardError('SG_ERR_SHUTTING_DOWN', 'archive is closing'))
+    const buf = frame(record)
+    if (this.diskBytes + this.pendingBytes + buf.length > this.opts.max_bytes) {
+      if (!this.isFull) {
+        this.isFull = true
+        this.log.error({ bytes: this.diskBytes, max_bytes: this.opts.max_bytes }, 'archive spool full')
+      }
+      this.onFull(true, true)
+      return Promise.reject(new GuardError('SG_ERR_ARCHIVE_SPOOL_FULL', `${this.diskBytes} bytes on disk`))
+    }
+    this.pending.push(buf)
+    this.pendingBytes += buf.length
+    if (this.opts.durability === 'async') {
+      if (this.pendingBytes >= ASYNC_EAGER_BYTES) this.kick()
+      else this.timer ??= setTimeout(() => this.kick(), this.opts.flush_interval_ms)
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ resolve, reject })
+      this.immediate ??= setImmediate(() => this.kick())
+    })
+  }
+
+  /** Writes whatever is pending now; resolves when it is on disk. */
+  flush(): Promise<void> {
+    this.kick()
+    return this.flushing ?? Promise.resolve()
+  }
+
+  private kick(): void {
+    if (this.timer) clearTimeout(this.timer)
+    if (this.immediate) clearImmediate(this.immediate)
+    this.timer = undefined
+    this.immediate = undefined
+    if (this.flushing || this.pending.length === 0) return
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined
+    })
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length > 0 && !this.failed) {
+      const frames = this.pending
+      const waiters = this.waiters
+      const bytes = this.pendingBytes
+      this.pending = []
+      this.waiters = []
+      this.pendingBytes = 0
+      try {
+        if ((this.sizes.get(this.segment) as number) >= this.opts.segment_bytes) await this.rotate()
+        const fh = this.fh as FileHandle
+        const buf = frames.length === 1 ? frames[0] : Buffer.concat(frames, bytes)
+        let written = 0
+        while (written < buf.length) written += (await fh.write(buf, written, buf.length - written)).bytesWritten
+        await fh.datasync()
+      } catch (err) {
+        const e = new GuardError('SG_ERR_ARCHIVE_WRITE', `spool: ${(err as Error).message}`, { cause: err })
+        for (const w of waiters) w.reject(e)
+        this.fail(e)
+        return
+      }
+      this.sizes.set(this.segment, (this.sizes.get(this.segment) as number) + bytes)
+      this.writtenSeq += frames.length
+      this.diskBytes += bytes
+      for (const w of waiters) w.resolve()
+      const notify = this.dataWaiters
+      this.dataWaiters = []
+      for (const fn of notify) fn()
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    await (this.fh as FileHandle).close()
+    this.segment++
+    this.fh = await openFile(join(this.dir, segName(this.segment)), 'a', 0o600)
+    this.sizes.set(this.segment, 0)
+    this.firstSeq.set(this.segment, this.writtenSeq)
+    this.syncDir()
+  }
+
+  // After a failed write the segment's tail is unknown; rather than guess, the spool stops taking records
+  // (append rejects, so clients are told) and the next start recovers to the last whole frame.
+  private fail(err: Error): void {
+    if (this.failed) return
+    this.failed = err
+    this.log.error({ err: err.message }, 'archive spool failed')
+    for (const w of this.waiters) w.reject(err)
+    this.waiters = []
+    this.pending = []
+    this.pendingBytes = 0
+    this.wakeReaders()
+  }
+
+  /** Resolves when data past `seq` is written, or at close. */
+  waitForData(seq: number): Promise<void> {
+    if (this.writtenSeq > seq || this.closing || this.failed) return Promise.resolve()
+    return new Promise((resolve) => this.dataWaiters.push(resolve))
+  }
+
+  private wakeReaders(): void {
+    const notify = this.dataWaiters
+    this.dataWaiters = []
+    for (const fn of notify) fn()
+  }
+
+  /** @internal */ segmentSize(n: number): number | undefined {
+    return this.sizes.get(n)
+  }
+
+  /** @internal */ isWriting(n: number): boolean {
+    return n === this.segment
+  }
+
+  /** @internal */ nextSegment(n: number): number | undefined {
+    let best: number | undefined
+    for (const s of this.sizes.keys()) if (s > n && (best === undefined || s < best)) best = s
+    return best
+  }
+
+  /** @internal */ get isClosing(): boolean {
+    return this.closing || this.failed !== undefined
+  }
+
+  /** @internal */ get written(): number {
+    return this.writtenSeq
+  }
+
+  /** @internal Deletes segments every reader has passed, and lifts the full state once below the cap. */
+  async release(): Promise<void> {
+    const min = Math.min(...this.readerList.map((r) => r.pos.segment))
+    for (const n of [...this.sizes.keys()].sort((a, b) => a - b)) {
+      if (n >= min || n === this.segment) break
+      try {
+        unlinkSync(join(this.dir, segName(n)))
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      }
+      this.diskBytes -= this.sizes.get(n) as number
+      this.sizes.delete(n)
+      this.firstSeq.delete(n)
+    }
+    if (this.isFull && this.diskBytes < this.opts.max_bytes * 0.9) {
+      this.isFull = false
+      this.log.warn({ bytes: this.diskBytes }, 'archive spool accepting again')
+      this.onFull(false, false)
+    }
+  }
+
+  /** @internal */ firstSeqOf(n: number): number {
+    return this.firstSeq.get(n) as number
+  }
+
+  /** Stops taking records, writes what is pending and wakes waiting readers. */
+  async close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true
+      this.kick()
+    }
+    while (this.flushing) await this.flushing
+    this.wakeReaders()
+  }
+
+  /** Releases files. Call after the readers are done. */
+  async closeFiles(): Promise<void> {
+    await Promise.all(this.readerList.map((r) => r.closeFile()))
+    await this.fh?.close().catch(() => undefined)
+    this.fh = undefined
+    this.unlock()
+  }
+
+  destroy(err: Error): void {
+    this.closing = true
+    if (this.timer) clearTimeout(this.timer)
+    if (this.immediate) clearImmediate(this.immediate)
+    for (const w of this.waiters) w.reject(err)
+    this.waiters = []
+    this.pending = []
+    this.pendingBytes = 0
+    this.wakeReaders()
+    for (const r of this.readerList) void r.closeFile()
+    void this.fh?.close().catch(() => undefined)
+    this.fh = undefined
+    this.unlock()
+  }
+}
+
+class ReaderImpl implements SpoolReader {
+  readonly name: string
+  pos: Position
+  private readonly spool: Spool
+  private fh: FileHandle | undefined
+  private fhSegment = -1
+
+  constructor(spool: Spool, name: string, pos: Position) {
+    this.spool = spool
+    this.name = name
+    this.pos = pos
+  }
+
+  isCaughtUp(): boolean {
+    return this.pos.seq >= this.spool.written
+  }
+
+  async next(max: number): Promise<SpoolBatch | null> {
+    for (;;) {
+      const batch = await this.read(max)
+      if (batch) return batch
+      if (this.spool.isClosing) return null
+      await this.spool.waitForData(this.pos.seq)
+    }
+  }
+
+  private async read(max: number): Promise<SpoolBatch | null> {
+    let { segment, offset, seq } = this.pos
+    for (;;) {
+      const size = this.spool.segmentSize(segment)
+      if (size === undefined) {
+        const next = this.spool.nextSegment(segment)
+        if (next === undefined) return null
+        segment = next
+        offset = 0
+        seq = this.spool.firstSeqOf(next)
+        continue
+      }
+      if (offset < size) break
+      if (this.spool.isWriting(segment)) return null
+      const next = this.spool.nextSegment(segment)
+      if (next === undefined) return null
+      segment = next
+      offset = 0
+    }
+    const limit = this.spool.segmentSize(segment) as number
+    const fh = await this.fileFor(segment)
+    const records: ArchiveRecord[] = []
+    let buf: Buffer = Buffer.alloc(0)
+    let bufStart = offset
+    let pos = offset
+    while (records.length < max && pos < limit) {
+      if (pos + HEADER > bufStart + buf.length) {
+        buf = await readAt(fh, pos, Math.min(READ_CHUNK, limit - pos))
+        bufStart = pos
+      }
+      const rel = pos - bufStart
+      const len = buf.readUInt32BE(rel)
+      if (rel + HEADER + len > buf.length) {
+        buf = await readAt(fh, pos, Math.max(HEADER + len, Math.min(READ_CHUNK, limit - pos)))
+        bufStart = pos
+        continue
+      }
+      const payload = buf.subarray(rel + HEADER, rel + HEADER + len)
+      if (len > MAX_FRAME || crc32(payload) !== buf.readUInt32BE(rel + 4)) {
+        throw new GuardError('SG_ERR_ARCHIVE_WRITE', `spool segment ${segment} corrupt at offset ${pos}`)
+      }
+      records.push(JSON.parse(payload.toString('utf8')) as ArchiveRecord)
+      pos += HEADER + len
+    }
+    return { records, end: { segment, offset: pos, seq: seq + records.length } }
+  }
+
+  private async fileFor(segment: number): Promise<FileHandle> {
+    if (this.fh && this.fhSegment === segment) return this.fh
+    await this.closeFile()
+    this.fh = await openFile(join(this.spool.dir, segName(segment)), 'r')
+    this.fhSegment = segment
+    return this.fh
+  }
+
+  async closeFile(): Promise<void> {
+    const fh = this.fh
+    this.fh = undefined
+    this.fhSegment = -1
+    await fh?.close().catch(() => undefined)
+  }
+
+  async commit(batch: SpoolBatch): Promise<void> {
+    this.pos = batch.end
+    const file = join(this.spool.dir, cursorName(this.name))
+    // Not fsynced: a cursor that goes back after a power cut only means a batch is delivered again.
+    await writeFile(file + '.tmp', JSON.stringify({ segment: this.pos.segment, offset: this.pos.offset }), { mode: 0o600 })
+    await rename(file + '.tmp', file)
+    await this.spool.release()
+  }
+}
+
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length)
+  let got = 0
+  while (got < length) {
+    const { bytesRead } = await fh.read(buf, got, length - got, position + got)
+    if (bytesRead === 0) break
+    got += bytesRead
+  }
+  return buf.subarray(0, got)
+}
+
