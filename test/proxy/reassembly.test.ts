@@ -384,3 +384,17 @@ t.test('esme-send --split (UDH and SAR modes) reassembles and decodes to its inp
   t.ok(submits.filter((s) => s.concat?.scheme === 'sar').length >= 10, 'SAR parts seen')
   t.same(r.stats().messages, 0)
 })
+
+t.test('completed keys: a new text under the same reference starts a new message; memory of them is bounded', async (t) => {
+  const r = new Reassembler<string>({ ...LIMITS, timeout_ms: 1000, max_pending_messages: 2 })
+  r.add(part(1, 2, 'a'), 0)
+  r.add(part(2, 2, 'b'), 0)
+  t.equal(r.add(part(1, 2, 'NEW'), 10).status, 'held', 'different bytes under a completed key: a new message')
+  r.drain()
+  r.add(part(1, 1, 'x', { ref: 1 }), 0)
+  t.equal(r.add(part(1, 1, 'x', { ref: 1 }), 999).status, 'duplicate')
+  t.same(r.tick(1000), [])
+  t.equal(r.add(part(1, 1, 'x', { ref: 1 }), 1001).status, 'complete', 'forgotten after timeout_ms')
+  for (let i = 2; i < 6; i++) r.add(part(1, 1, 'y', { ref: i }), 1002)
+  t.equal(r.add(part(1, 1, 'x', { ref: 1 }), 1003).status, 'complete', 'only max_pending_messages completed keys are remembered')
+})
