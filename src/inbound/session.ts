@@ -1,0 +1,475 @@
+// One ESME connection. It owns the protocol chores (STYLE rule 10): bind, enquire_link, unbind, generic_nack,
+// the bind timeout and the dead-peer keepalive, its submit window and the deliver_sm it has in flight. What a
+// submit_sm or a bind means is the handler's business (proxy/), so this file knows no carrier and no policy.
+import type { Socket } from 'node:net'
+import type { Logger } from 'pino'
+import { CommandId, CommandStatus } from '../smpp/constants.js'
+import { Framer, type FrameSink, type OversizedHeader } from '../smpp/framer.js'
+import { nextSequence, readCommandId, readCommandStatus, readSequence, writeSequence } from '../smpp/header.js'
+import { readBind, type BindFields } from '../smpp/pdu.js'
+import {
+  encodeBindResp,
+  encodeEnquireLink,
+  encodeEnquireLinkResp,
+  encodeGenericNack,
+  encodeResponse,
+  encodeUnbind,
+  encodeUnbindResp,
+} from '../smpp/encode.js'
+import { Heartbeat } from '../smpp/heartbeat.js'
+import type { CoarseTimer } from '../util/coarse-timer.js'
+import type { Metrics } from '../ops/metrics.js'
+import type { AccountConfig } from '../config/schema.js'
+
+export type BindType = 'transmitter' | 'receiver' | 'transceiver'
+export type SessionStatus = 'open' | 'binding' | 'bound' | 'closed'
+export type CloseReason =
+  | 'unbind'
+  | 'peer_closed'
+  | 'dead_peer'
+  | 'malformed_stream'
+  | 'auth_failed'
+  | 'bind_timeout'
+  | 'shutdown'
+  | 'socket_error'
+
+export type AuthResult =
+  | { readonly ok: true; readonly account: AccountConfig }
+  | { readonly ok: false; readonly status: number; readonly reason: string }
+
+/** A deliver_sm the proxy hands to a client; the session tells the handler how the client answered. */
+export interface Delivery {
+  /** The PDU to send; its sequence_number is overwritten with the session's own. */
+  readonly pdu: Buffer
+}
+
+export interface SessionHandler<D extends Delivery = Delivery> {
+  authenticate(session: ClientSession<D>, bind: BindFields, bindType: BindType): Promise<AuthResult>
+  /** The bind succeeded and the session is registered by the caller of this hook. */
+  onBound(session: ClientSession<D>): void
+  /** A submit_sm on a bound transmitter/transceiver. The handler must end it with `session.completeSubmit`. */
+  onSubmit(session: ClientSession<D>, pdu: Buffer): void
+  /** The client answered (or failed to answer: status undefined) a deliver_sm. */
+  onDeliveryDone(session: ClientSession<D>, delivery: D, status: number | undefined): void
+  /** Called once, after the socket closed; `undelivered` are deliver_sm the client never answered. */
+  onClosed(session: ClientSession<D>, reason: CloseReason, undelivered: D[]): void
+}
+
+export interface SessionOptions {
+  readonly window: number
+  readonly enquire_link_ms: number
+  readonly bind_timeout_ms: number
+  /** A deliver_sm unanswered for this long is taken back and offered again. */
+  readonly deliver_timeout_ms: number
+  /** Bounded wait for in-flight submits, then for unbind_resp, when the proxy closes the session. */
+  readonly drain_timeout_ms: number
+  readonly unbind_timeout_ms: number
+}
+
+export interface SessionDeps {
+  readonly log: Logger
+  readonly metrics: Metrics
+  readonly timer: CoarseTimer
+  readonly clock?: () => number
+}
+
+const BIND_TYPES = new Map<number, BindType>([
+  [CommandId.bind_transmitter, 'transmitter'],
+  [CommandId.bind_receiver, 'receiver'],
+  [CommandId.bind_transceiver, 'transceiver'],
+])
+
+/** Requests we do not serve: answered with their own response id so the client can match it. */
+const UNSUPPORTED = new Set<number>([
+  CommandId.query_sm,
+  CommandId.cancel_sm,
+  CommandId.replace_sm,
+  CommandId.submit_multi,
+  CommandId.data_sm,
+])
+
+let nextSid = 1
+
+interface PendingDelivery<D> {
+  readonly delivery: D
+  readonly sentAt: number
+}
+
+export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
+  readonly sid: string
+  readonly peer: string
+  readonly remoteAddress: string
+  #status: SessionStatus = 'open'
+  #bindType: BindType | null = null
+  #account: AccountConfig | null = null
+  #log: Logger
+  readonly #socket: Socket
+  readonly #handler: SessionHandler<D>
+  readonly #opts: SessionOptions
+  readonly #deps: SessionDeps
+  readonly #clock: () => number
+  readonly #framer: Framer
+  readonly #heartbeat: Heartbeat
+  readonly #openedAt: number
+  readonly #untick: () => void
+  #window: number
+  #inFlight = 0
+  #seq = 0
+  #corked = false
+  #writeBlocked = false
+  #paused = false
+  #closing = false
+  #unbindSentAt = 0
+  #closeReason: CloseReason | null = null
+  #firstError: Error | null = null
+  readonly #deliveries = new Map<number, PendingDelivery<D>>()
+  #closed: Promise<void>
+  #resolveClosed!: () => void
+  #drainResolve: (() => void) | null = null
+
+  constructor(socket: Socket, handler: SessionHandler<D>, opts: SessionOptions, deps: SessionDeps) {
+    this.sid = (nextSid++).toString(36)
+    this.remoteAddress = socket.remoteAddress ?? ''
+    this.peer = `${this.remoteAddress}:${socket.remotePort ?? 0}`
+    this.#socket = socket
+    this.#handler = handler
+    this.#opts = opts
+    this.#deps = deps
+    this.#clock = deps.clock ?? Date.now
+    this.#window = opts.window
+    this.#log = deps.log.child({ sid: this.sid, peer: this.peer })
+    this.#framer = new Framer(this)
+    this.#openedAt = this.#clock()
+    this.#heartbeat = new Heartbeat(
+      { sendEnquireLink: () => this.#write(encodeEnquireLink(this.#nextSeq())), onDead: () => this.#terminate('dead_peer') },
+      opts.enquire_link_ms,
+      this.#openedAt,
+    )
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('drain', () => this.#onDrain())
+    socket.on('error', (err) => {
+      this.#firstError ??= err
+    })
+    socket.on('close', () => this.#onClose())
+    this.#untick = deps.timer.add((now) => this.#tick(now))
+  }
+
+  get status(): SessionStatus {
+    return this.#status
+  }
+  get bindType(): BindType | null {
+    return this.#bindType
+  }
+  get account(): AccountConfig | null {
+    return this.#account
+  }
+  get system_id(): string {
+    return this.#account?.system_id ?? ''
+  }
+  get inFlight(): number {
+    return this.#inFlight
+  }
+  get log(): Logger {
+    return this.#log
+  }
+  /** Settles once the socket has closed and the handler has been told. */
+  get closed(): Promise<void> {
+    return this.#closed
+  }
+  /** Bound as receiver or transceiver and not closing: may get deliver_sm (never a transmitter, NOTES §3). */
+  get canReceive(): boolean {
+    return this.#status === 'bound' && !this.#closing && this.#bindType !== 'transmitter'
+  }
+  /** Room for one more deliver_sm in the client's window. */
+  get canDeliver(): boolean {
+    return this.canReceive && this.#deliveries.size < this.#window && !this.#writeBlocked
+  }
+
+  // --- input ---------------------------------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    this.#cork()
+    this.#heartbeat.onTraffic(this.#clock())
+    this.#framer.push(chunk)
+  }
+
+  onFrame(pdu: Buffer): void {
+    const id = readCommandId(pdu)
+    const seq = readSequence(pdu)
+    switch (id) {
+      case CommandId.submit_sm:
+        return this.#onSubmit(pdu, seq)
+      case CommandId.deliver_sm_resp:
+        return this.#onDeliverResp(seq, readCommandStatus(pdu))
+      case CommandId.enquire_link:
+        return this.#write(encodeEnquireLinkResp(seq))
+      case CommandId.enquire_link_resp:
+        return this.#heartbeat.onEnquireLinkResp(this.#clock())
+      case CommandId.bind_transmitter:
+      case CommandId.bind_receiver:
+      case CommandId.bind_transceiver:
+        return this.#onBind(pdu, id, seq)
+      case CommandId.unbind:
+        this.#write(encodeUnbindResp(seq))
+        return this.#terminate('unbind')
+      case CommandId.unbind_resp:
+        if (this.#unbindSentAt > 0) this.#terminate('shutdown')
+        return
+      case CommandId.generic_nack:
+        // A client refusing one of our deliver_sm answers with generic_nack carrying its sequence number.
+        if (this.#deliveries.has(seq)) this.#onDeliverResp(seq, readCommandStatus(pdu))
+        return
+      default:
+        if (UNSUPPORTED.has(id)) return this.#write(encodeResponse(id, CommandStatus.ESME_RINVCMDID, seq))
+        // Stray responses to requests we never sent are dropped; unknown requests get generic_nack.
+        if ((id & 0x80000000) !== 0) return
+        this.#deps.metrics.malformedPdus.labels('client', 'unknown_command').inc()
+        return this.#write(encodeGenericNack(CommandStatus.ESME_RINVCMDID, seq))
+    }
+  }
+
+  onOversized(h: OversizedHeader): void {
+    this.#deps.metrics.malformedPdus.labels('client', 'oversized').inc()
+    this.#log.debug({ command_length: h.command_length }, 'pdu oversized')
+    this.#write(encodeGenericNack(CommandStatus.ESME_RINVCMDLEN, h.sequence_number))
+  }
+
+  onMalformed(reason: 'length_too_short'): void {
+    this.#deps.metrics.malformedPdus.labels('client', reason).inc()
+    this.#log.warn({ reason }, 'stream malformed')
+    this.#write(encodeGenericNack(CommandStatus.ESME_RINVCMDLEN, 0))
+    this.#terminate('malformed_stream')
+  }
+
+  #onBind(pdu: Buffer, id: number, seq: number): void {
+    if (this.#status !== 'open') {
+      this.#write(encodeBindResp(id, CommandStatus.ESME_RALYBND, seq, ''))
+      return
+    }
+    const bindType = BIND_TYPES.get(id) as BindType
+    const fields = readBind(pdu)
+    if (!fields.ok) {
+      this.#refuseBind(id, seq, fields.status, 'malformed')
+      return
+    }
+    this.#status = 'binding'
+    // scrypt runs off-thread; reading waits so nothing overtakes the bind.
+    this.#pause()
+    this.#handler.authenticate(this, fields, bindType).then(
+      (res) => this.#bindDone(res, id, seq, bindType),
+      (err: unknown) => {
+        this.#log.error({ err }, 'bind check failed')
+        this.#refuseBind(id, seq, CommandStatus.ESME_RBINDFAIL, 'error')
+      },
+    )
+  }
+
+  #bindDone(res: AuthResult, id: number, seq: number, bindType: BindType): void {
+    if (this.#status !== 'binding') return
+    if (!res.ok) return this.#refuseBind(id, seq, res.status, res.reason)
+    this.#status = 'bound'
+    this.#bindType = bindType
+    this.#account = res.account
+    this.#window = res.account.window ?? this.#opts.window
+    this.#log = this.#log.child({ system_id: res.account.system_id, bind_type: bindType })
+    this.#cork()
+    this.#write(encodeBindResp(id, CommandStatus.ESME_ROK, seq, res.account.system_id))
+    this.#deps.metrics.clientSessions.labels(bindType).inc()
+    this.#log.info('bind accepted')
+    this.#handler.onBound(this)
+    this.#resume()
+  }
+
+  #refuseBind(id: number, seq: number, status: number, reason: string): void {
+    this.#deps.metrics.clientBindFailures.labels(reason).inc()
+    this.#log.info({ reason, status }, 'bind refused')
+    this.#cork()
+    this.#write(encodeBindResp(id, status, seq, ''))
+    // SMPP 3.4 leaves the connection open after a failed bind; we close it so a guessing client pays a
+    // reconnect per attempt.
+    this.#terminate('auth_failed')
+  }
+
+  #onSubmit(pdu: Buffer, seq: number): void {
+    if (this.#status !== 'bound' || this.#bindType === 'receiver') {
+      this.#write(encodeResponse(CommandId.submit_sm, CommandStatus.ESME_RINVBNDSTS, seq))
+      return
+    }
+    if (this.#closing) {
+      // fastify's closing flag: new work is answered at once without touching policy or the carrier.
+      this.#write(encodeResponse(CommandId.submit_sm, CommandStatus.ESME_RMSGQFUL, seq))
+      return
+    }
+    this.#inFlight++
+    this.#deps.metrics.clientInFlight.inc()
+    // Reading stops at the window; what is left of the current chunk is still served, so the overshoot is
+    // bounded by one socket read and nothing is buffered beyond it.
+    if (this.#inFlight >= this.#window) this.#pause()
+    this.#handler.onSubmit(this, pdu)
+  }
+
+  /** Ends one submit_sm: writes its response (already carrying the client's sequence number). */
+  completeSubmit(resp: Buffer): void {
+    this.#inFlight--
+    this.#deps.metrics.clientInFlight.dec()
+    if (this.#status === 'closed') return
+    this.#write(resp)
+    if (this.#inFlight < this.#window) this.#resume()
+    if (this.#inFlight === 0 && this.#drainResolve) this.#drainResolve()
+  }
+
+  // --- deliveries (receipts, MO) ------------------------------------------------------------------------
+
+  /** Sends a deliver_sm; false when the session cannot take it now (caller offers it elsewhere). */
+  deliver(d: D): boolean {
+    if (!this.canDeliver) return false
+    const seq = this.#nextSeq()
+    writeSequence(d.pdu, seq)
+    this.#deliveries.set(seq, { delivery: d, sentAt: this.#clock() })
+    this.#write(d.pdu)
+    return true
+  }
+
+  #onDeliverResp(seq: number, status: number): void {
+    const p = this.#deliveries.get(seq)
+    if (!p) return
+    this.#deliveries.delete(seq)
+    this.#handler.onDeliveryDone(this, p.delivery, status)
+  }
+
+  // --- output --------------------------------------------------------------------------------------
+
+  #nextSeq(): number {
+    this.#seq = nextSequence(this.#seq)
+    return this.#seq
+  }
+
+  #cork(): void {
+    if (this.#corked) return
+    this.#corked = true
+    this.#socket.cork()
+    process.nextTick(uncork, this)
+  }
+
+  /** @internal for the nextTick batch flush */
+  flush(): void {
+    this.#corked = false
+    this.#socket.uncork()
+  }
+
+  #write(buf: Buffer): void {
+    if (this.#socket.destroyed) return
+    this.#cork()
+    if (!this.#socket.write(buf) && !this.#writeBlocked) {
+      this.#writeBlocked = true
+      this.#pause()
+    }
+  }
+
+  #onDrain(): void {
+    this.#writeBlocked = false
+    if (this.#inFlight < this.#window) this.#resume()
+  }
+
+  #pause(): void {
+    if (this.#paused) return
+    this.#paused = true
+    this.#socket.pause()
+  }
+
+  #resume(): void {
+    if (!this.#paused || this.#writeBlocked || this.#status === 'binding' || this.#inFlight >= this.#window) return
+    this.#paused = false
+    this.#socket.resume()
+  }
+
+  // --- time ----------------------------------------------------------------------------------------
+
+  #tick(now: number): void {
+    if (this.#status === 'open' || this.#status === 'binding') {
+      if (now - this.#openedAt >= this.#opts.bind_timeout_ms) this.#terminate('bind_timeout')
+      return
+    }
+    if (this.#status !== 'bound') return
+    this.#heartbeat.tick(now)
+    for (const [seq, p] of this.#deliveries) {
+      if (now - p.sentAt < this.#opts.deliver_timeout_ms) break
+      this.#deliveries.delete(seq)
+      this.#handler.onDeliveryDone(this, p.delivery, undefined)
+    }
+    if (this.#unbindSentAt > 0 && now - this.#unbindSentAt >= this.#opts.unbind_timeout_ms) this.#terminate('shutdown')
+  }
+
+  // --- closing -------------------------------------------------------------------------------------
+
+  /**
+   * Graceful: new submits get ESME_RMSGQFUL, in-flight ones are answered (bounded wait), then unbind and
+   * a bounded wait for unbind_resp. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing || this.#status === 'closed') return this.#closed
+    this.#closing = true
+    if (this.#status !== 'bound') {
+      this.#terminate('shutdown')
+      return this.#closed
+    }
+    const drained =
+      this.#inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#drainResolve = resolve
+            setTimeout(resolve, this.#opts.drain_timeout_ms).unref()
+          })
+    void drained.then(() => {
+      if (this.#status === 'closed') return
+      this.#unbindSentAt = this.#clock()
+      this.#write(encodeUnbind(this.#nextSeq()))
+      setTimeout(() => this.#terminate('shutdown'), this.#opts.unbind_timeout_ms).unref()
+    })
+    return this.#closed
+  }
+
+  destroy(err?: Error): Promise<void> {
+    if (err) this.#firstError ??= err
+    this.#terminate('shutdown')
+    this.#socket.destroy()
+    return this.#closed
+  }
+
+  /** Ends the connection after pending writes; cleanup happens only in the 'close' handler. */
+  #terminate(reason: CloseReason): void {
+    this.#closeReason ??= reason
+    if (this.#socket.destroyed) return
+    this.#socket.end()
+    // A peer that never reads would keep the socket half-open; end() is followed by destroy().
+    setTimeout(destroySocket, this.#opts.unbind_timeout_ms, this.#socket).unref()
+  }
+
+  #onClose(): void {
+    const wasBound = this.#status === 'bound'
+    const bindType = this.#bindType
+    this.#status = 'closed'
+    this.#untick()
+    if (this.#inFlight > 0) this.#deps.metrics.clientInFlight.dec(this.#inFlight)
+    if (wasBound && bindType) this.#deps.metrics.clientSessions.labels(bindType).dec()
+    const reason = this.#closeReason ?? (this.#firstError ? 'socket_error' : 'peer_closed')
+    const undelivered: D[] = []
+    for (const p of this.#deliveries.values()) undelivered.push(p.delivery)
+    this.#deliveries.clear()
+    if (wasBound) this.#log.info({ reason, err: this.#firstError ?? undefined }, 'session closed')
+    else this.#log.debug({ reason }, 'connection closed')
+    this.#drainResolve?.()
+    this.#handler.onClosed(this, reason, undelivered)
+    this.#resolveClosed()
+  }
+}
+
+function uncork(s: ClientSession<Delivery>): void {
+  s.flush()
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy()
+}

@@ -1,0 +1,138 @@
+// One judged submission on its way to the carrier and back: a single submit_sm, or every part of a long
+// message. Each part is an UpstreamRequest; when all have an outcome the archive record is written and the
+// responses the client still waits for are sent — after the record is durable when the archive is in `ack`
+// mode (DESIGN: the proxy takes custody of nothing it has not archived).
+import { CommandId, CommandStatus, RegisteredDelivery } from '../smpp/constants.js'
+import { readCommandId, readCommandStatus, writeSequence } from '../smpp/header.js'
+import { readSubmitSmResp } from '../smpp/pdu.js'
+import { encodeSubmitSmResp } from '../smpp/encode.js'
+import type { GuardError } from '../errors.js'
+import type { UpstreamRequest } from '../upstream/bind.js'
+import type { ClientSession } from '../inbound/session.js'
+import type { Message } from '../policy/message.js'
+import type { Verdict } from '../policy/verdict.js'
+import type { OutboundDelivery } from './deliveries.js'
+
+/** What the proxy keeps of one submit_sm while it is judged and forwarded. */
+export class Part {
+  readonly session: ClientSession<OutboundDelivery>
+  readonly clientSeq: number
+  pdu: Buffer
+  /** 1-based segment number; 1 for a single-part message. */
+  readonly segment: number
+  readonly registered_delivery: number
+  readonly received_at: number
+  /** The proxy-issued id the client got early (long-message parts acknowledged before the verdict). */
+  earlyId: string | null = null
+  /** As the carrier wrote it (the client gets exactly this). */
+  carrierId: string | null = null
+  carrierStatus: number | null = null
+  /** The response still owed to the client, sent once the submission is finished. */
+  response: Buffer | null = null
+  /** The command_status the client got (or gets) for this part. */
+  clientStatus: number = CommandStatus.ESME_ROK
+
+  constructor(session: ClientSession<OutboundDelivery>, clientSeq: number, pdu: Buffer, segment: number, registered_delivery: number, received_at: number) {
+    this.session = session
+    this.clientSeq = clientSeq
+    this.pdu = pdu
+    this.segment = segment
+    this.registered_delivery = registered_delivery
+    this.received_at = received_at
+  }
+
+  /** Wants a receipt for a failure (registered_delivery 1 = always, 2 = on failure; SMPP 3.4 §5.2.17). */
+  get wantsFailureReceipt(): boolean {
+    const r = this.registered_delivery & RegisteredDelivery.RECEIPT_MASK
+    return r === RegisteredDelivery.RECEIPT_ALWAYS || r === RegisteredDelivery.RECEIPT_ON_FAILURE
+  }
+
+  /** The id the client holds for this part, if any. */
+  get clientId(): string | null {
+    return this.earlyId ?? (this.clientStatus === CommandStatus.ESME_ROK ? this.carrierId : null)
+  }
+
+  answer(status: number): void {
+    this.clientStatus = status
+    this.response = encodeSubmitSmResp(status, this.clientSeq, '')
+  }
+}
+
+export interface SubmissionHost {
+  /** A part reached the carrier (or failed to). */
+  onPartResult(s: Submission, p: Part): void
+  /** Every part has an outcome. */
+  onFinished(s: Submission): void
+}
+
+export class Submission {
+  readonly system_id: string
+  readonly msg: Message
+  readonly verdict: Verdict
+  readonly parts: readonly Part[]
+  /** Segments of a long message that never arrived (judged incomplete on timeout). */
+  readonly missing: number
+  readonly host: SubmissionHost
+  readonly decided_at: number
+  #pending: number
+
+  constructor(system_id: string, msg: Message, verdict: Verdict, parts: readonly Part[], missing: number, host: SubmissionHost, decided_at: number) {
+    this.system_id = system_id
+    this.msg = msg
+    this.verdict = verdict
+    this.parts = parts
+    this.missing = missing
+    this.host = host
+    this.decided_at = decided_at
+    this.#pending = parts.length
+  }
+
+  /** For a rejected submission every part already has its outcome. */
+  partDone(p: Part): void {
+    this.host.onPartResult(this, p)
+    if (--this.#pending === 0) this.host.onFinished(this)
+  }
+}
+
+/** One part travelling to the carrier. */
+export class PartRequest implements UpstreamRequest {
+  pdu: Buffer
+  readonly part: Part
+  readonly submission: Submission
+
+  constructor(submission: Submission, part: Part) {
+    this.submission = submission
+    this.part = part
+    this.pdu = part.pdu
+  }
+
+  onCarrierResponse(resp: Buffer): void {
+    const p = this.part
+    const status = readCommandStatus(resp)
+    p.carrierStatus = status
+    if (readCommandId(resp) === CommandId.generic_nack) {
+      // The client asked with submit_sm and must get a submit_sm_resp.
+      if (p.earlyId === null) p.answer(status === CommandStatus.ESME_ROK ? CommandStatus.ESME_RSYSERR : status)
+    } else {
+      if (status === CommandStatus.ESME_ROK) {
+        const body = readSubmitSmResp(resp)
+        if (body.ok && body.message_id !== '') p.carrierId = body.message_id
+      }
+      if (p.earlyId === null) {
+        // Transparent: the carrier's own bytes (status, message_id, any TLVs) with the client's sequence.
+        writeSequence(resp, p.clientSeq)
+        p.clientStatus = status
+        p.response = resp
+      }
+    }
+    this.submission.partDone(p)
+  }
+
+  onCarrierFailure(err: GuardError): void {
+    const p = this.part
+    p.carrierStatus = null
+    if (p.earlyId === null) p.answer(err.status)
+    else p.clientStatus = err.status
+    this.submission.partDone(p)
+  }
+}
