@@ -65,11 +65,18 @@ function lineOf(y: ParsedYaml, path: readonly PropertyKey[]): number | undefined
   return undefined
 }
 
-function problemsOf(file: string, y: ParsedYaml, error: z.ZodError, prefix: readonly PropertyKey[] = []): ConfigProblem[] {
+/** `prefix` is prepended to reported keys; `docPrefix` is where the validated value sits in the document. */
+function problemsOf(
+  file: string,
+  y: ParsedYaml,
+  error: z.ZodError,
+  prefix: readonly PropertyKey[] = [],
+  docPrefix: readonly PropertyKey[] = [],
+): ConfigProblem[] {
   return error.issues.map((issue) => {
     const path = [...prefix, ...issue.path]
     const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
-    return { file, line: lineOf(y, issue.path), key: path.map(String).join('.'), reason: issue.message + keys }
+    return { file, line: lineOf(y, [...docPrefix, ...issue.path]), key: path.map(String).join('.'), reason: issue.message + keys }
   })
 }
 
@@ -95,9 +102,10 @@ export function loadConfig(path: string): LoadedConfig {
     const af = resolve(baseDir, accountsFile)
     try {
       const ay = readYaml(af)
-      const list = AccountSchema.array().safeParse((ay.value as { accounts?: unknown }).accounts ?? ay.value)
+      const nested = (ay.value as { accounts?: unknown }).accounts !== undefined
+      const list = AccountSchema.array().safeParse(nested ? (ay.value as { accounts: unknown }).accounts : ay.value)
       if (list.success) accounts = [...accounts, ...list.data]
-      else problems.push(...problemsOf(af, ay, list.error, ['accounts']))
+      else problems.push(...problemsOf(af, ay, list.error, ['accounts'], nested ? ['accounts'] : []))
     } catch (err) {
       if (err instanceof ConfigError) problems.push(...err.problems)
       else throw err
