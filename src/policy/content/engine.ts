@@ -1,0 +1,522 @@
+// Rule files → one content engine: every term of every category, their generated evasion forms and the
+// allow-phrases go into one Aho–Corasick automaton built once per compile (start and reload), so the cost
+// per message does not grow with the number of keywords. A message is folded once, matched once, and each
+// category adds up the weights of the distinct terms it found; it fires at its threshold.
+import { pinyin } from 'pinyin-pro'
+import { VendorStatus } from '../../smpp/status.js'
+import { buildAutomaton, type Automaton } from './aho-corasick.js'
+import { detect, DetectorKinds, type DetectorHit, type DetectorKind } from './detectors.js'
+import { createFolded, foldInto, foldTables, foldedString, normalize, DROP } from './normalize.js'
+import { SPLIT_FORMS } from './data/split.js'
+import { readRuleDir, rulesError, type CategoryAction, type CategoryFile, type Located, type RuleFiles } from './rule-file.js'
+
+/** How a term was written: as listed, or in a form generated or declared to defeat evasion. */
+export type TermForm = 'plain' | 'pinyin' | 'initials' | 'split' | 'variant'
+
+export interface TermMatch {
+  /** The rule term (normalised), `$set` or `@detector` token. */
+  readonly term: string
+  readonly form: TermForm
+  readonly weight: number
+  /** Original-text indices of the first and last unit, and the original text between them. */
+  readonly start: number
+  readonly end: number
+  readonly text: string
+  /** True when the hit only appears after de-obfuscation (not for plain width / traditional folding). */
+  readonly evasive: boolean
+}
+
+export interface CategoryHit {
+  readonly category: string
+  readonly status: number
+  /** The action the rule file sets; accounts may override it. */
+  readonly action: CategoryAction
+  readonly score: number
+  readonly threshold: number
+  readonly priority: number
+  readonly matches: readonly TermMatch[]
+  /** Names of the combination and regex rules that added to the score. */
+  readonly rules: readonly string[]
+}
+
+export interface ScanResult {
+  readonly normalized: string
+  /** Categories at or above their threshold, strongest first (priority, then score). */
+  readonly hits: readonly CategoryHit[]
+  readonly detectors: readonly DetectorHit[]
+  /** With `explain`: categories that found something but stayed below their threshold. */
+  readonly below?: readonly CategoryHit[]
+}
+
+export interface ScanOptions {
+  /** Hosts (and subdomains) whose links are the sender's own: not evidence. */
+  readonly allowedHosts?: readonly string[]
+  /** Also report categories below their threshold (check, rule tuning). */
+  readonly explain?: boolean
+}
+
+export interface ContentEngine {
+  scan(text: string, opts?: ScanOptions): ScanResult
+  /** Category names with their file action and status, in file order. */
+  readonly categories: readonly { readonly name: string; readonly action: CategoryAction; readonly status: number }[]
+  readonly patternCount: number
+}
+
+interface Token {
+  readonly key: string
+  weight: number
+  readonly inCombo: boolean[]
+}
+
+interface Combo {
+  readonly name: string
+  readonly groups: number[][]
+  readonly within: number
+  readonly weight: number
+}
+
+interface Category {
+  readonly name: string
+  readonly action: CategoryAction
+  readonly status: number
+  readonly threshold: number
+  readonly evasionBonus: number
+  readonly contextWeight: number
+  readonly contextCap: number
+  readonly priority: number
+  readonly tokens: Token[]
+  readonly detectorTokens: Array<[DetectorKind, number]>
+  readonly combos: Combo[]
+  readonly regex: Array<{ name: string; re: RegExp; weight: number }>
+}
+
+/** What one automaton pattern means: a term of a category, or an allow-phrase (category -1: all). */
+interface Meaning {
+  readonly cat: number
+  readonly token: number // -1 for an allow-phrase
+  readonly form: TermForm
+  /** Letter or digit class of the first / last unit: the original neighbour must not continue it. */
+  readonly head: number
+  readonly tail: number
+  readonly length: number
+}
+
+const HAN = /^\p{Script=Han}+$/u
+const isLatin = (c: number) => c >= 0x61 && c <= 0x7a
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39
+// Latin letters and digits run on into their neighbours (dubo inside "hellodubo", 64 inside "16:40"), so a
+// term starting or ending with one needs a boundary there; Chinese has no word boundaries to check.
+const NONE = 0
+const LETTER = 1
+const DIGIT = 2
+const classOf = (c: number) => (isLatin(c) ? LETTER : isDigit(c) ? DIGIT : NONE)
+
+/** Compiles a rule directory; throws GuardError('SG_ERR_RULES_INVALID') naming file, line and reason. */
+export function compileContentRules(dir: string): ContentEngine {
+  return compileRuleFiles(readRuleDir(dir))
+}
+
+export function compileRuleFiles(files: RuleFiles): ContentEngine {
+  const tables = foldTables()
+  const patterns: string[] = []
+  const patternIds = new Map<string, number>()
+  const meanings: Meaning[][] = []
+  const addPattern = (s: string, m: Omit<Meaning, 'length'>) => {
+    let id = patternIds.get(s)
+    if (id === undefined) {
+      id = patterns.length
+      patterns.push(s)
+      patternIds.set(s, id)
+      meanings.push([])
+    }
+    const list = meanings[id]
+    if (!list.some((x) => x.cat === m.cat && x.token === m.token)) list.push({ ...m, length: s.length })
+  }
+
+  const sets = new Map<string, string[]>()
+  const allowPatterns: RegExp[] = []
+  for (const f of files.shared) {
+    for (const [name, terms] of Object.entries(f.data.sets)) {
+      if (sets.has(name)) throw rulesError(f.file, f.lineOf(['sets', name]), `set $${name} is defined twice`)
+      sets.set(name, terms)
+    }
+    f.data.allow.forEach((a, i) => addAllow(a, -1, f, ['allow', i]))
+    f.data.allow_patterns.forEach((p, i) => {
+      try {
+        allowPatterns.push(new RegExp(p, 'gu'))
+      } catch (err) {
+        throw rulesError(f.file, f.lineOf(['allow_patterns', i]), `invalid regex: ${(err as Error).message}`)
+      }
+    })
+  }
+
+  function addAllow(phrase: string, cat: number, f: Located<unknown>, path: PropertyKey[]) {
+    const n = normalize(phrase, tables.match)
+    if (!n) throw rulesError(f.file, f.lineOf(path), `allow-phrase "${phrase}" has no letters or digits`)
+    addPattern(n, { cat, token: -1, form: 'plain', head: NONE, tail: NONE })
+  }
+
+  const categories: Category[] = []
+  for (const f of files.categories) categories.push(compileCategory(f, categories.length))
+
+  function compileCategory(f: Located<CategoryFile>, cat: number): Category {
+    const d = f.data
+    const statusKey = `CONTENT_${d.category.toUpperCase()}` as keyof typeof VendorStatus
+    const status = d.status ?? VendorStatus[statusKey]
+    if (status === undefined) throw rulesError(f.file, f.lineOf(['category']), `no status given and no VendorStatus.${statusKey}`)
+    const c: Category = {
+      name: d.category,
+      action: d.action,
+      status,
+      threshold: d.threshold,
+      evasionBonus: d.evasion_bonus,
+      contextWeight: d.context_weight,
+      contextCap: d.context_cap,
+      priority: d.priority,
+      tokens: [],
+      detectorTokens: [],
+      combos: [],
+      regex: [],
+    }
+    const tokenIndex = new Map<string, number>()
+    const fail = (path: PropertyKey[], reason: string) => rulesError(f.file, f.lineOf(path), reason)
+
+    // Resolves a term to its token, registering its patterns the first time it is seen.
+    const token = (raw: string, path: PropertyKey[], weight: number | null): number => {
+      let key: string
+      if (raw.startsWith('$')) {
+        key = raw
+        if (!sets.has(raw.slice(1))) throw fail(path, `unknown set ${raw} (sets are declared in a shared rule file)`)
+      } else if (raw.startsWith('@')) {
+        key = raw
+        if (!(DetectorKinds as readonly string[]).includes(raw.slice(1))) {
+          throw fail(path, `unknown detector ${raw} (known: ${DetectorKinds.map((k) => '@' + k).join(', ')})`)
+        }
+      } else {
+        key = normalize(raw, tables.match)
+        if (!key) throw fail(path, `term "${raw}" has no letters or digits`)
+      }
+      let idx = tokenIndex.get(key)
+      if (idx !== undefined) {
+        if (weight !== null) {
+          const t = c.tokens[idx]
+          if (t.weight !== 0) throw fail(path, `term "${raw}" is listed under two weights`)
+          t.weight = weight
+        }
+        return idx
+      }
+      idx = c.tokens.length
+      tokenIndex.set(key, idx)
+      c.tokens.push({ key, weight: weight ?? 0, inCombo: [] })
+      if (key.startsWith('$')) {
+        for (const t of sets.get(key.slice(1))!) {
+          const n = normalize(t, tables.match)
+          if (n) addTerm(n, idx, 'plain')
+        }
+      } else if (key.startsWith('@')) {
+        c.detectorTokens.push([key.slice(1) as DetectorKind, idx])
+      } else {
+        addTerm(key, idx, 'plain')
+      }
+      return idx
+    }
+
+    const addTerm = (s: string, tok: number, form: TermForm) =>
+      addPattern(s, { cat, token: tok, form, head: classOf(s.charCodeAt(0)), tail: classOf(s.charCodeAt(s.length - 1)) })
+
+    for (const [w, list] of Object.entries(d.terms)) {
+      const weight = Number(w)
+      list.forEach((raw, i) => {
+        const idx = token(raw, ['terms', w, i], weight)
+        const key = c.tokens[idx].key
+        // Single characters are weak evidence on their own (NOTES.md §5): one must never decide alone.
+        if (weight >= d.threshold && !key.startsWith('@') && !key.startsWith('$') && [...key].length === 1) {
+          throw fail(['terms', w, i], `single-character term "${raw}" must weigh less than the threshold ${d.threshold}`)
+        }
+      })
+    }
+    for (const [form, v] of Object.entries(d.variants)) {
+      const of = typeof v === 'string' ? v : v.of
+      const n = normalize(form, tables.match)
+      const target = tokenIndex.get(normalize(of, tables.match))
+      if (!n) throw fail(['variants', form], `variant "${form}" has no letters or digits`)
+      if (target === undefined) throw fail(['variants', form], `variant "${form}" stands for "${of}", which is not a term of ${d.category}`)
+      if (typeof v !== 'string' && v.weight !== undefined) {
+        if ([...n].length === 1 && v.weight >= d.threshold) throw fail(['variants', form], `single-character variant "${form}" must weigh less than the threshold`)
+        const idx = c.tokens.length
+        tokenIndex.set(n, idx)
+        c.tokens.push({ key: n, weight: v.weight, inCombo: [] })
+        addTerm(n, idx, 'variant')
+      } else {
+        addTerm(n, target, 'variant')
+      }
+    }
+    d.combos.forEach((combo, ci) => {
+      const groups = combo.all.map((g, gi) => g.map((raw, ti) => token(raw, ['combos', ci, 'all', gi, ti], null)))
+      for (const g of groups) for (const t of g) c.tokens[t].inCombo[ci] = true
+      c.combos.push({ name: combo.name ?? `combo${ci + 1}`, groups, within: combo.within, weight: combo.weight })
+    })
+    d.regex.forEach((r, ri) => {
+      let re: RegExp
+      try {
+        re = new RegExp(r.pattern, 'u')
+      } catch (err) {
+        throw fail(['regex', ri, 'pattern'], `invalid regex: ${(err as Error).message}`)
+      }
+      c.regex.push({ name: r.name ?? `regex${ri + 1}`, re, weight: r.weight })
+    })
+    d.allow.forEach((a, i) => addAllow(a, cat, f, ['allow', i]))
+
+    // Generated evasion forms of every literal term with positive weight or in a combo.
+    for (let t = 0; t < c.tokens.length; t++) {
+      const tok = c.tokens[t]
+      if (tok.key.startsWith('$') || tok.key.startsWith('@') || tok.weight < 0) continue
+      if (d.generate.split) for (const s of splitForms(tok.key)) addTerm(s, t, 'split')
+      if (!HAN.test(tok.key) || tok.key.length < 2) continue
+      const syl = pinyin(tok.key, { toneType: 'none', type: 'array', v: true }) as string[]
+      if (syl.length !== tok.key.length || syl.some((s) => !/^[a-z]+$/.test(s))) continue
+      if (d.generate.pinyin) {
+        const full = syl.join('')
+        if (full.length >= 4) addTerm(full, t, 'pinyin')
+        for (const m of mixedForms(tok.key, syl)) addTerm(m, t, 'pinyin')
+      }
+      if (d.generate.initials && tok.key.length >= 3 && tok.weight >= d.threshold) {
+        addTerm(syl.map((s) => s[0]).join(''), t, 'initials')
+      }
+    }
+    return c
+  }
+
+  const automaton = buildAutomaton(patterns)
+  return createEngine(automaton, meanings, categories, allowPatterns)
+}
+
+/** Forms with one or more characters replaced by their split components (贝者博, 赌十尃, 贝者十尃). */
+function splitForms(term: string): string[] {
+  const chars = [...term]
+  if (chars.length > 8) return []
+  let forms = ['']
+  let changed = false
+  for (const ch of chars) {
+    const alts = SPLIT_FORMS[ch]
+    const options = alts ? [ch, ...alts.split('|')] : [ch]
+    if (alts) changed = true
+    const next: string[] = []
+    for (const f of forms) for (const o of options) if (next.length < 32) next.push(f + o)
+    forms = next
+  }
+  return changed ? forms.filter((f) => f !== term) : []
+}
+
+/** Half-pinyin forms of 2–3 character terms: 贷kuan, shua单, 中jiang; each Latin piece ≥ 2 letters. */
+function mixedForms(term: string, syl: string[]): string[] {
+  const n = syl.length
+  if (n < 2 || n > 3) return []
+  const out: string[] = []
+  for (let mask = 1; mask < (1 << n) - 1; mask++) {
+    let s = ''
+    let ok = true
+    for (let i = 0; i < n; i++) {
+      if (mask & (1 << i)) {
+        if (syl[i].length < 2) ok = false
+        s += syl[i]
+      } else {
+        s += term[i]
+      }
+    }
+    if (ok) out.push(s)
+  }
+  return out
+}
+
+function createEngine(automaton: Automaton, meanings: Meaning[][], categories: Category[], allowPatterns: RegExp[]): ContentEngine {
+  const tables = foldTables()
+  const folded = createFolded()
+  const view = createFolded()
+  // Matches of one scan, as flat (end, patternId) pairs; reused so a clean message allocates nothing here.
+  let hitEnds = new Int32Array(64)
+  let hitIds = new Int32Array(64)
+  let hitCount = 0
+  const onMatch = (end: number, id: number) => {
+    if (hitCount === hitEnds.length) {
+      const e = new Int32Array(hitCount * 2)
+      const p = new Int32Array(hitCount * 2)
+      e.set(hitEnds)
+      p.set(hitIds)
+      hitEnds = e
+      hitIds = p
+    }
+    hitEnds[hitCount] = end
+    hitIds[hitCount] = id
+    hitCount++
+  }
+  const hasRegex = categories.some((c) => c.regex.length > 0)
+
+  function boundary(text: string, origIndex: number, cls: number): boolean {
+    if (cls === NONE || origIndex < 0 || origIndex >= text.length) return true
+    const f = tables.match[text.charCodeAt(origIndex)]
+    return f === DROP || classOf(f) !== cls
+  }
+
+  function scan(text: string, opts: ScanOptions = {}): ScanResult {
+    const f = foldInto(text, tables.match, folded)
+    hitCount = 0
+    automaton.search(f.units, f.length, onMatch)
+    const offsets = f.offsets
+
+    // Allow-phrases first: a term inside one of them (same category or global) is dropped.
+    let allows: Array<[number, number, number]> | null = null
+    for (let h = 0; h < hitCount; h++) {
+      for (const m of meanings[hitIds[h]]) {
+        if (m.token === -1) (allows ??= []).push([m.cat, hitEnds[h] - m.length + 1, hitEnds[h]])
+      }
+    }
+    // Spans of the original text the shared allow_patterns declare harmless, e.g. a title in 《》.
+    let allowed: Array<[number, number]> | null = null
+    for (const re of allowPatterns) {
+      for (const m of text.matchAll(re)) (allowed ??= []).push([m.index, m.index + m[0].length - 1])
+    }
+    const perCat = new Map<number, TermMatch[]>()
+    const tokenOf = new Map<TermMatch, number>()
+    const add = (cat: number, token: number, tm: TermMatch) => {
+      let list = perCat.get(cat)
+      if (!list) perCat.set(cat, (list = []))
+      list.push(tm)
+      tokenOf.set(tm, token)
+    }
+    for (let h = 0; h < hitCount; h++) {
+      const end = hitEnds[h]
+      for (const m of meanings[hitIds[h]]) {
+        if (m.token === -1) continue
+        const start = end - m.length + 1
+        if (allows && allows.some(([ac, as, ae]) => (ac === -1 || ac === m.cat) && as <= start && end <= ae)) continue
+        const oStart = offsets[start]
+        const oEnd = offsets[end]
+        if (!boundary(text, oStart - 1, m.head) || !boundary(text, oEnd + 1, m.tail)) continue
+        if (allowed && allowed.some(([as, ae]) => as <= oStart && oEnd <= ae)) continue
+        const tok = categories[m.cat].tokens[m.token]
+        add(m.cat, m.token, {
+          term: tok.key,
+          form: m.form,
+          weight: tok.weight,
+          start: oStart,
+          end: oEnd,
+          text: text.slice(oStart, oEnd + 1),
+          evasive: m.form !== 'plain' || oEnd - oStart !== end - start,
+        })
+      }
+    }
+
+    const detectors = detect(text, foldInto(text, tables.view, view), opts)
+    if (detectors.length > 0) {
+      for (let ci = 0; ci < categories.length; ci++) {
+        for (const [kind, t] of categories[ci].detectorTokens) {
+          for (const d of detectors) {
+            if (d.kind !== kind) continue
+            add(ci, t, { term: '@' + kind, form: 'plain', weight: categories[ci].tokens[t].weight, start: d.start, end: d.end, text: d.value, evasive: false })
+          }
+        }
+      }
+    }
+
+    const normalized = foldedString(f)
+    const hits: CategoryHit[] = []
+    let below: CategoryHit[] | undefined
+    for (let ci = 0; ci < categories.length; ci++) {
+      const c = categories[ci]
+      const list = perCat.get(ci)
+      if (!list && !(hasRegex && c.regex.length > 0)) continue
+      const rules: string[] = []
+      let score = 0
+      if (list) {
+        const seen = new Map<number, TermMatch[]>()
+        for (const tm of list) {
+          const t = tokenOf.get(tm)!
+          const s = seen.get(t)
+          if (s) s.push(tm)
+          else seen.set(t, [tm])
+        }
+        let evasive = false
+        let context = 0
+        for (const [t, ms] of seen) {
+          const w = c.tokens[t].weight
+          const add = c.tokens[t].key.startsWith('$') ? w * distinctTexts(ms, SET_CAP) : w
+          if (w > 0 && w <= c.contextWeight) context += add
+          else score += add
+          if (w > 0 && ms.some((m) => m.evasive)) evasive = true
+        }
+        score += Math.min(context, c.contextCap)
+        if (evasive) score += c.evasionBonus
+        for (const combo of c.combos) {
+          if (comboHolds(combo, seen)) {
+            score += combo.weight
+            rules.push(combo.name)
+          }
+        }
+      }
+      for (const r of c.regex) {
+        if (r.re.test(normalized)) {
+          score += r.weight
+          rules.push(r.name)
+        }
+      }
+      if (score >= c.threshold || (opts.explain && score > 0)) {
+        ;(score >= c.threshold ? hits : (below ??= [])).push({
+          category: c.name,
+          status: c.status,
+          action: c.action,
+          score,
+          threshold: c.threshold,
+          priority: c.priority,
+          matches: list ?? [],
+          rules,
+        })
+      }
+    }
+    if (hits.length > 1) hits.sort((a, b) => b.priority - a.priority || b.score - a.score)
+    return below ? { normalized, hits, detectors, below } : { normalized, hits, detectors }
+  }
+
+  return {
+    scan,
+    categories: categories.map((c) => ({ name: c.name, action: c.action, status: c.status })),
+    patternCount: automaton.patternCount,
+  }
+}
+
+// A set counts once per distinct member found, up to this many: three different warning phrases are
+// stronger evidence of an awareness message than one, but a set cannot outweigh everything.
+const SET_CAP = 3
+
+function distinctTexts(ms: readonly TermMatch[], cap: number): number {
+  const seen = new Set<string>()
+  for (const m of ms) {
+    seen.add(m.text)
+    if (seen.size === cap) break
+  }
+  return seen.size
+}
+
+/** True when one match per group can be chosen with all of them inside `within` original characters. */
+function comboHolds(combo: Combo, seen: Map<number, TermMatch[]>): boolean {
+  const spans: TermMatch[][] = []
+  for (const g of combo.groups) {
+    const s: TermMatch[] = []
+    for (const t of g) {
+      const ms = seen.get(t)
+      if (ms) for (const m of ms) if (s.length < 8) s.push(m)
+    }
+    if (s.length === 0) return false
+    spans.push(s)
+  }
+  const pick = (gi: number, lo: number, hi: number): boolean => {
+    if (gi === spans.length) return hi - lo < combo.within
+    for (const m of spans[gi]) {
+      const nlo = Math.min(lo, m.start)
+      const nhi = Math.max(hi, m.end)
+      if (nhi - nlo < combo.within && pick(gi + 1, nlo, nhi)) return true
+    }
+    return false
+  }
+  return pick(0, Infinity, -Infinity)
+}
