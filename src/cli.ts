@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Co
     summary: 'simulate-carrier [--host H] [--port N] [--dlr] ...   the carrier simulator on its own',
     load: () => import('./commands/simulate-carrier.js'),
   },
+  decode: { summary: 'decode HEX   print one PDU as JSON with its decoded text (ops debugging)', load: () => import('./commands/decode.js') },
   'hash-password': { summary: 'hash-password PASSWORD   print a password_hash for an account', load: () => import('./commands/hash-password.js') },
   admin: { summary: 'admin [--config FILE] COMMAND   control a running proxy (status, sessions, reload, suspend, optout, rules test)', load: () => import('./commands/admin.js') },
 }
