@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
@@ -304,7 +304,7 @@ interface Captured {
 }
 
 /** A minimal SMSC: answers bind, submit_sm, enquire_link and unbind, and keeps every submit_sm. */
-async function captureServer(t: { teardown(fn: () => Promise<void>): void }): Promise<{ port: number; submits: Captured[] }> {
+async function captureServer(t: Test): Promise<{ port: number; submits: Captured[] }> {
   const submits: Captured[] = []
   const server = net.createServer((sock) => {
     let seqMsg = 0
