@@ -7,11 +7,12 @@ import { GuardError } from '../errors.js'
 
 const Id = z.string().min(1).max(64)
 const Account = z.string().min(1).max(15)
-const Number_ = z.string().regex(/^\+?[0-9]{3,20}$/, 'a phone number: digits, optional leading +')
+// Any usual spelling (+86 138-1234-8000); the policy layer canonicalises it.
+const Number_ = z.string().regex(/^[+0-9][0-9 ().+-]{2,31}$/, 'a phone number: digits, optional leading +')
 
 export const AdminRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('ping') }),
-  z.strictObject({ cmd: z.literal('status') }),
+  z.strictObject({ cmd: z.literal('status'), account: Account.optional() }),
   z.strictObject({ cmd: z.literal('sessions.list') }),
   z.strictObject({ cmd: z.literal('sessions.kick'), id: Id }),
   z.strictObject({ cmd: z.literal('reload') }),
@@ -50,7 +51,7 @@ export interface AdminErrorBody {
 export type AdminResponse = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: AdminErrorBody }
 
 export const ADMIN_USAGE = `commands:
-  status                               proxy, binds, sessions, config summary
+  status [ACCOUNT]                     proxy, binds, sessions, config; or one account: suspension, violations, opt-outs
   sessions [list]                      client sessions
   sessions kick SESSION_ID             unbind and close one client session
   reload                               reload config, accounts, rules and lists (old config kept if invalid)
@@ -73,6 +74,9 @@ export function parseAdminArgs(words: readonly string[], opts: { src?: string; d
   let req: unknown
   switch (cmd) {
     case 'status':
+      if (words.length > 2) throw usage('expected: status [ACCOUNT]')
+      req = { cmd, account: sub }
+      break
     case 'reload':
     case 'ping':
       arity(words, 1, cmd)

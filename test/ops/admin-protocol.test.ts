@@ -3,6 +3,7 @@ import { parseAdminArgs } from '../../src/ops/admin-protocol.js'
 
 t.test('command-line words become requests', async (t) => {
   t.same(parseAdminArgs(['status']), { cmd: 'status' })
+  t.same(parseAdminArgs(['status', 'acme']), { cmd: 'status', account: 'acme' })
   t.same(parseAdminArgs(['sessions']), { cmd: 'sessions.list' })
   t.same(parseAdminArgs(['sessions', 'list']), { cmd: 'sessions.list' })
   t.same(parseAdminArgs(['sessions', 'kick', 'c-17']), { cmd: 'sessions.kick', id: 'c-17' })
@@ -20,7 +21,7 @@ t.test('bad usage names the expected form', async (t) => {
   const cases: [string[], RegExp][] = [
     [[], /missing admin command/],
     [['frobnicate'], /unknown admin command 'frobnicate'/],
-    [['status', 'now'], /expected: status/],
+    [['status', 'acme', 'now'], /expected: status \[ACCOUNT\]/],
     [['sessions', 'kick'], /sessions kick SESSION_ID/],
     [['sessions', 'drop', 'x'], /unknown sessions subcommand/],
     [['suspend'], /suspend ACCOUNT/],
