@@ -101,6 +101,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Spool directories this process has open: the pid in the lock file cannot tell them apart. */
+const lockedDirs = new Set<string>()
+
 interface Waiter {
   resolve(): void
   reject(err: Error): void
@@ -156,14 +159,17 @@ export class Spool {
     return s
   }
 
-  // Two processes appending to one spool would interleave frames: the second is refused while the first
-  // lives. A lock left by a killed process is taken over.
+  // Two writers on one spool would interleave frames: a second one is refused while the first lives, in
+  // this process or another. A lock left by a killed process is taken over; one naming our own pid is
+  // stale too (a container restarts with the same pid) unless this process holds it.
   private lock(): void {
+    if (lockedDirs.has(this.dir)) throw new GuardError('SG_ERR_ARCHIVE_WRITE', `spool ${this.dir} is in use by this process`)
     for (;;) {
       try {
         const fd = openSync(this.lockFile, 'wx', 0o600)
         writeFileSync(fd, String(process.pid))
         closeSync(fd)
+        lockedDirs.add(this.dir)
         return
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
@@ -177,6 +183,7 @@ export class Spool {
   }
 
   private unlock(): void {
+    lockedDirs.delete(this.dir)
     try {
       if (Number(readFileSync(this.lockFile, 'utf8')) === process.pid) unlinkSync(this.lockFile)
     } catch {
