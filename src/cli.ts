@@ -11,6 +11,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Co
   },
   decode: { summary: 'decode HEX   print one PDU as JSON with its decoded text (ops debugging)', load: () => import('./commands/decode.js') },
   'hash-password': { summary: 'hash-password PASSWORD   print a password_hash for an account', load: () => import('./commands/hash-password.js') },
+  check: { summary: 'check [--config FILE] --account ID [--src ADDR] --dst ADDR TEXT   verdict, normalised text and hits as JSON', load: () => import('./commands/check.js') },
+  eval: { summary: 'eval [--config FILE] --corpus FILE [--account ID] [--json]   precision / recall / false positives of the content rules', load: () => import('./commands/eval.js') },
   admin: { summary: 'admin [--config FILE] COMMAND   control a running proxy (status, sessions, reload, suspend, optout, rules test)', load: () => import('./commands/admin.js') },
 }
 

@@ -25,6 +25,8 @@ export interface StageDeps {
   readonly clock: () => number
   /** Directory that relative rule / list paths resolve against (the config file's directory). */
   readonly baseDir: string
+  /** Directory of the content rule files (the config's `rules`, resolved); defaults to `<baseDir>/rules`. */
+  readonly rulesDir?: string
   /** Build something once per compile and share it across accounts (e.g. the content automaton). */
   memo<T>(key: string, make: () => T): T
 }

@@ -443,10 +443,14 @@ function createEngine(automaton: Automaton, meanings: Meaning[][], categories: C
           const add = c.tokens[t].key.startsWith('$') ? w * distinctTexts(ms, SET_CAP) : w
           if (w > 0 && w <= c.contextWeight) context += add
           else score += add
-          if (w > 0 && ms.some((m) => m.evasive)) evasive = true
+          if (w > c.contextWeight && ms.some((m) => m.evasive)) evasive = true
         }
         score += Math.min(context, c.contextCap)
-        if (evasive) score += c.evasionBonus
+        if (evasive) {
+          // De-obfuscation was needed to see the term: stronger evidence, not weaker (NOTES.md §5).
+          score += c.evasionBonus
+          rules.push('evasion_bonus')
+        }
         for (const combo of c.combos) {
           if (comboHolds(combo, seen)) {
             score += combo.weight
