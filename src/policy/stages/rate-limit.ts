@@ -1,0 +1,131 @@
+// Anti-harassment limits (commitment: no repeated messages that disturb a person's normal life), last in
+// the pipeline because it counts: a message stopped by an earlier stage uses up no quota. Every limit of a
+// message is checked and counted in one State.consume call — one Redis round trip — and all or nothing,
+// so a refused message counts nowhere. Defaults follow Chinese cloud practice (NOTES.md §5).
+import { z } from 'zod'
+import { defineStage, StageMode } from '../define-stage.js'
+import { hit, PASS, type Hit } from '../verdict.js'
+import { destinationOf } from '../numbers.js'
+import { stateFailure } from '../state-failure.js'
+import { isTimeZone, minuteOfDay, parseClock, zoneOffset } from '../time-zone.js'
+import { createFolded, foldInto, foldTables } from '../content/normalize.js'
+import { FailModeSchema } from '../../state/config.js'
+import type { WindowCap, TokenBucket } from '../../state/types.js'
+import { VendorStatus } from '../../smpp/status.js'
+import { CommandStatus } from '../../smpp/constants.js'
+
+const Window = z.strictObject({ window_s: z.number().int().min(1), limit: z.number().int().min(0) })
+type Window = z.infer<typeof Window>
+const Clock = z.string().refine((s) => parseClock(s) !== null, 'a time of day, HH:MM')
+
+export const RateLimitConfig = z.strictObject({
+  mode: StageMode.default('enforce'),
+  on_state_error: FailModeSchema.default('open'),
+  /** Token bucket from the account's `tps` / `burst` (burst defaults to one second of tps); 0x58 when empty. */
+  account_tps: z.boolean().default(true),
+  /** Per recipient, per account. Aliyun's verification-code limits: 1 a minute, 5 an hour, 10 a day. */
+  recipient: z.array(Window).default([
+    { window_s: 60, limit: 1 },
+    { window_s: 3600, limit: 5 },
+    { window_s: 86400, limit: 10 },
+  ]),
+  /** Per recipient across every account: one person flooded by several enterprises (Huawei: 15/min, 50/day). */
+  recipient_global: z.array(Window).default([
+    { window_s: 60, limit: 15 },
+    { window_s: 86400, limit: 50 },
+  ]),
+  /** Same normalised text to the same recipient from one account (Tencent 1 per 30 s, Huawei 5 per hour). */
+  duplicate: z.array(Window).default([
+    { window_s: 30, limit: 1 },
+    { window_s: 3600, limit: 5 },
+  ]),
+  /** Hour and day windows start at this zone's midnight; quiet hours are read in it. */
+  time_zone: z.string().refine(isTimeZone, 'an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+  /** No messages from `from` to `to` local time (wrapping midnight), e.g. 21:00–08:00 for marketing. */
+  quiet_hours: z.strictObject({ from: Clock, to: Clock }).nullable().default(null),
+})
+
+const THROTTLED = hit('rate_limit.tps', 'rate', CommandStatus.ESME_RTHROTTLED)
+const QUIET = hit('rate_limit.quiet_hours', 'rate', VendorStatus.QUIET_HOURS)
+
+interface CapTemplate {
+  readonly prefix: string
+  readonly window_ms: number
+  readonly limit: number
+  readonly hit: Hit
+  readonly duplicate: boolean
+}
+
+function templates(windows: readonly Window[], prefix: string, rule: string, status: number, duplicate: boolean): CapTemplate[] {
+  return windows.map((w) => ({
+    prefix,
+    window_ms: w.window_s * 1000,
+    limit: w.limit,
+    duplicate,
+    hit: hit(rule, 'rate', status, `${w.limit} per ${w.window_s} s`),
+  }))
+}
+
+/** 53-bit hash of the folded text (cyrb53): collisions within one recipient's window are negligible. */
+function hashUnits(units: Uint16Array, length: number): string {
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < length; i++) {
+    const c = units[i]
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)
+}
+
+export default defineStage({
+  name: 'rate_limit',
+  config: RateLimitConfig,
+  build: (cfg, { state, memo }, account) => {
+    const id = account.system_id
+    const bucket: TokenBucket | undefined =
+      cfg.account_tps && account.tps > 0 ? { key: `tps:${id}`, rate: account.tps, burst: account.burst ?? Math.max(1, account.tps) } : undefined
+    const caps: CapTemplate[] = [
+      ...templates(cfg.recipient, `ra:${id}:`, 'rate_limit.recipient', VendorStatus.RECIPIENT_RATE_LIMITED, false),
+      ...templates(cfg.recipient_global, 'rg:', 'rate_limit.recipient_global', VendorStatus.RECIPIENT_GLOBAL_RATE_LIMITED, false),
+      ...templates(cfg.duplicate, `rd:${id}:`, 'rate_limit.duplicate', VendorStatus.DUPLICATE_CONTENT, true),
+    ]
+    const quiet = cfg.quiet_hours ? { from: parseClock(cfg.quiet_hours.from)!, to: parseClock(cfg.quiet_hours.to)! } : null
+    if (!bucket && caps.length === 0 && !quiet) return null
+    const offsetOf = memo(`tz\0${cfg.time_zone}`, () => zoneOffset(cfg.time_zone))
+    const table = foldTables().match
+    const folded = createFolded()
+    const fail = cfg.on_state_error
+
+    return (msg, ctx) => {
+      const now = ctx.now
+      const offset_ms = offsetOf(now)
+      if (quiet) {
+        const m = minuteOfDay(now, offset_ms)
+        if (quiet.from <= quiet.to ? m >= quiet.from && m < quiet.to : m >= quiet.from || m < quiet.to) return QUIET
+      }
+      const d = destinationOf(msg) ?? msg.destination_addr
+      let hash = ''
+      if (msg.text.length > 0) {
+        foldInto(msg.text, table, folded)
+        hash = hashUnits(folded.units, folded.length)
+      }
+      // One cap list per message: binary messages (no text) skip the duplicate check, so the list is
+      // mapped back to its templates through `used`.
+      const list: WindowCap[] = []
+      const used: CapTemplate[] = []
+      for (let i = 0; i < caps.length; i++) {
+        const c = caps[i]
+        if (c.duplicate && !hash) continue
+        list.push({ key: c.duplicate ? `${c.prefix}${d}:${hash}` : `${c.prefix}${d}`, window_ms: c.window_ms, limit: c.limit })
+        used.push(c)
+      }
+      return state.consume({ now, offset_ms, bucket, caps: list }).then(
+        (r) => (r.ok ? PASS : r.failed === 'bucket' ? THROTTLED : used[r.failed].hit),
+        (err: unknown) => stateFailure(state, 'rate_limit', fail, err),
+      )
+    }
+  },
+})
