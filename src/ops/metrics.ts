@@ -37,6 +37,7 @@ export function createMetrics(registry = new client.Registry()) {
     archiveLag: new client.Gauge({ name: 'smpp_guard_archive_lag_seconds', help: 'Age of the oldest record not yet in every sink', registers: r }),
     archiveWriteErrors: new client.Counter({ name: 'smpp_guard_archive_write_errors_total', help: 'Failed sink writes by sink', labelNames: ['sink'], registers: r }),
     archiveRecords: new client.Counter({ name: 'smpp_guard_archive_records_total', help: 'Records written by sink', labelNames: ['sink'], registers: r }),
+    archiveSpoolMaxBytes: new client.Gauge({ name: 'smpp_guard_archive_spool_max_bytes', help: 'The spool disk cap (archive.spool.max_bytes), for fill-ratio alerts', registers: r }),
     archiveSpoolFull: new client.Gauge({ name: 'smpp_guard_archive_spool_full', help: '1 while the archive spool is at its disk cap and appends are refused', registers: r }),
     archiveSpoolRejects: new client.Counter({ name: 'smpp_guard_archive_spool_rejects_total', help: 'Records refused because the archive spool was full', registers: r }),
     configReloads: new client.Counter({ name: 'smpp_guard_config_reloads_total', help: 'Config reloads by result (ok, failed)', labelNames: ['result'], registers: r }),
