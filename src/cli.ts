@@ -14,6 +14,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Co
   check: { summary: 'check [--config FILE] --account ID [--src ADDR] --dst ADDR TEXT   verdict, normalised text and hits as JSON', load: () => import('./commands/check.js') },
   eval: { summary: 'eval [--config FILE] --corpus FILE [--account ID] [--json]   precision / recall / false positives of the content rules', load: () => import('./commands/eval.js') },
   admin: { summary: 'admin [--config FILE] COMMAND   control a running proxy (status, sessions, reload, suspend, optout, rules test)', load: () => import('./commands/admin.js') },
+  archive: { summary: 'archive query|export [--config FILE] [filters]   lawful query: archived messages as JSON lines or CSV; export with a SHA-256 manifest', load: () => import('./commands/archive.js') },
+  report: { summary: 'report violations [--config FILE] [--from ISO] [--to ISO]   rejections per account and category, from the archive', load: () => import('./commands/report.js') },
 }
 
 function usage(): string {

@@ -52,6 +52,15 @@ const SINK_KEYS = new Set(Object.keys(common))
 // A transform rather than z.union: a union that fails reports only "Invalid input", and a config error must
 // name the key and the reason (STYLE rule 9). Issues of the chosen spelling keep their own paths.
 export const ArchiveSchema = z.unknown().transform((input, ctx): ArchiveConfig => {
+  const out = parseArchive(input, ctx)
+  if (out !== z.NEVER && !out.spool.path && !out.sinks.some((s) => 'path' in s)) {
+    ctx.addIssue({ code: 'custom', message: 'required when no sink has a path (the spool must live on local disk)', input, path: ['spool', 'path'] })
+    return z.NEVER
+  }
+  return out
+})
+
+function parseArchive(input: unknown, ctx: z.core.$RefinementCtx): ArchiveConfig {
   const value = input ?? {}
   if (typeof value !== 'object' || Array.isArray(value)) {
     ctx.addIssue({ code: 'custom', message: 'archive must be a mapping', input })
@@ -77,4 +86,4 @@ export const ArchiveSchema = z.unknown().transform((input, ctx): ArchiveConfig =
   const sink: Record<string, unknown> = {}
   for (const [k, val] of Object.entries(r.data)) (SINK_KEYS.has(k) ? shared : sink)[k] = val
   return { ...(shared as z.output<typeof CommonSchema>), sinks: [sink as SinkConfig] }
-})
+}
