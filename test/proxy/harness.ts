@@ -113,7 +113,7 @@ export async function startHarness(t: Test, opts: HarnessOptions = {}): Promise<
   const waitBound = async (n: number): Promise<void> => {
     while (bound < n) await once(events, 'bound')
   }
-  if (opts.waitBound ?? carrier !== null) await waitBound(upstreamCfg.mode === 'pair' ? upstreamCfg.binds : upstreamCfg.binds)
+  if (opts.waitBound ?? carrier !== null) await waitBound(upstreamCfg.binds)
 
   const clients: SmppClient[] = []
   let closed: Promise<void> | null = null
