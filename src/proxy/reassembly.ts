@@ -94,6 +94,7 @@ interface Pending<H> {
 }
 
 interface Completed<H> {
+  readonly key: string
   readonly total: number
   readonly handles: H[]
   readonly fingerprints: number[]
@@ -133,8 +134,12 @@ export class Reassembler<H> {
   // head of the map is always the next to expire: tick() stops at the first one still in time.
   readonly #pending = new Map<string, Pending<H>>()
   // Recently completed keys, to recognise a late retry of a part instead of starting a message that
-  // can never complete. Same order argument as #pending; bounded by max_pending_messages.
+  // can never complete; bounded by max_pending_messages and forgotten after timeout_ms. Eviction order is
+  // kept in an array: `Map.keys().next()` skips the holes deletions leave at the head, which measured
+  // ~100 µs per message at 50k entries.
   readonly #completed = new Map<string, Completed<H>>()
+  #completedOrder: Completed<H>[] = []
+  #completedHead = 0
   readonly #accounts = new Map<string, AccountUse>()
   #bytes = 0
 
@@ -223,10 +228,8 @@ export class Reassembler<H> {
       if (p.first_received_at > deadline) break
       out.push(this.#take(p, false))
     }
-    for (const [key, c] of this.#completed) {
-      if (c.completed_at > deadline) break
-      this.#completed.delete(key)
-    }
+    while (this.#completedHead < this.#completedOrder.length && this.#completedOrder[this.#completedHead].completed_at <= deadline)
+      this.#forgetOldest()
     return out
   }
 
@@ -234,6 +237,8 @@ export class Reassembler<H> {
   drain(): AssembledMessage<H>[] {
     const out = [...this.#pending.values()].map((p) => this.#take(p, false))
     this.#completed.clear()
+    this.#completedOrder = []
+    this.#completedHead = 0
     return out
   }
 
@@ -296,16 +301,26 @@ export class Reassembler<H> {
   }
 
   #remember(p: Pending<H>, now: number): void {
-    this.#completed.delete(p.key)
-    this.#completed.set(p.key, {
+    const c: Completed<H> = {
+      key: p.key,
       total: p.total,
       handles: p.parts.map((x) => (x as HeldPart<H>).handle),
       fingerprints: p.fingerprints,
       completed_at: now,
-    })
-    if (this.#completed.size > this.#limits.max_pending_messages) {
-      const oldest = this.#completed.keys().next().value as string
-      this.#completed.delete(oldest)
+    }
+    this.#completed.set(p.key, c)
+    this.#completedOrder.push(c)
+    const max = this.#limits.max_pending_messages
+    while (this.#completed.size > max || this.#completedOrder.length - this.#completedHead > 2 * max) this.#forgetOldest()
+  }
+
+  #forgetOldest(): void {
+    const c = this.#completedOrder[this.#completedHead++]
+    // A key completed again later has a newer record; only the record itself may delete its entry.
+    if (this.#completed.get(c.key) === c) this.#completed.delete(c.key)
+    if (this.#completedHead >= 1024 && this.#completedHead * 2 >= this.#completedOrder.length) {
+      this.#completedOrder = this.#completedOrder.slice(this.#completedHead)
+      this.#completedHead = 0
     }
   }
 }
