@@ -45,7 +45,7 @@ export interface ReloaderOptions {
   /** Files or directories to watch besides the config, accounts file and rules directory (member lists). */
   readonly watchPaths?: (loaded: LoadedConfig) => readonly string[]
   /** Top-level sections that are read only at start; their changes are reported as restart_required. */
-  readonly restartSections?: readonly (keyof Config)[]
+  readonly restartSections?: readonly string[]
 }
 
 export interface Reloader {
@@ -57,7 +57,11 @@ export interface Reloader {
   destroy(): void
 }
 
-export const RESTART_SECTIONS: readonly (keyof Config)[] = [
+/**
+ * Keys read only at start: whole sections, or single keys as dotted paths. `log.level` is here because
+ * component loggers take their level when created; `log.debug_accounts` is live (AccountLogs).
+ */
+export const RESTART_SECTIONS: readonly string[] = [
   'listen',
   'upstream',
   'state',
@@ -66,6 +70,8 @@ export const RESTART_SECTIONS: readonly (keyof Config)[] = [
   'admin',
   'receipts',
   'reassembly',
+  'log.level',
+  'log.pretty',
 ]
 
 /** Every problem an error carries, in the loader's shape (file, line, key, reason). */
@@ -83,18 +89,18 @@ export function problemsOf(file: string, err: unknown): ConfigProblem[] {
   ]
 }
 
-/** Leaf key paths that differ between two configs, within the given top-level sections. */
-export function restartRequired(prev: Config, next: Config, sections: readonly (keyof Config)[] = RESTART_SECTIONS): string[] {
+/** Leaf key paths that differ between two configs, within the given sections or dotted keys. */
+export function restartRequired(prev: Config, next: Config, sections: readonly string[] = RESTART_SECTIONS): string[] {
   const out: string[] = []
+  const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x)
   const walk = (a: unknown, b: unknown, path: string) => {
     if (a === b) return
-    const isObj = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x)
     if (isObj(a) && isObj(b)) {
-      const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)])
-      for (const k of keys) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`)
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[k], b[k], `${path}.${k}`)
     } else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(path)
   }
-  for (const s of sections) walk(prev[s], next[s], s)
+  const at = (c: unknown, path: string) => path.split('.').reduce<unknown>((v, k) => (isObj(v) ? v[k] : undefined), c)
+  for (const s of sections) walk(at(prev, s), at(next, s), s)
   return out
 }
 

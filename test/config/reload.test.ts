@@ -216,10 +216,10 @@ t.test('checkConfig reports every problem at once; reportCheck prints them', asy
 t.test('restartRequired lists changed leaf keys of start-only sections', async (t) => {
   const dir = configDir(t, {
     a: yamlWith(),
-    b: yamlWith({ port: 2900, extra: 'upstream:\n  host: 10.0.0.1\nlog:\n  level: debug\n' }),
+    b: yamlWith({ port: 2900, extra: 'upstream:\n  host: 10.0.0.1\nlog:\n  level: debug\n  debug_accounts: [demo]\n' }),
   })
   const a = loadConfig(join(dir, 'a')).config
   const b = loadConfig(join(dir, 'b')).config
-  t.same(restartRequired(a, b), ['listen.port', 'upstream.host'])
+  t.same(restartRequired(a, b), ['listen.port', 'upstream.host', 'log.level'], 'debug_accounts is live')
   t.same(restartRequired(a, a), [])
 })
