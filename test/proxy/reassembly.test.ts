@@ -367,7 +367,7 @@ t.test('esme-send --split (UDH and SAR modes) reassembles and decodes to its inp
   child.stderr.on('data', (c) => (stderr += c))
   child.stdout.resume()
   const [code] = await once(child, 'exit')
-  t.equal(code, 0, stderr)
+  t.equal(code, 0, `esme-send exits 0 ${stderr}`)
 
   const r = new Reassembler<number>(LIMITS)
   const texts: string[] = []
