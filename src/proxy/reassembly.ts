@@ -11,6 +11,7 @@ export interface PartInput<H> {
   readonly system_id: string
   readonly source_addr: string
   readonly destination_addr: string
+  /** As parseUdh / readSarConcat return it: 1 ≤ seq ≤ total. */
   readonly concat: ConcatInfo
   readonly data_coding: number
   /** User data after the UDH. Copied: the caller's buffer may be a view over a socket chunk. */
@@ -72,7 +73,8 @@ export type AddResult<H> =
     }
   | {
       /** Not stored: a cap would be exceeded. When the part belonged to a held message, that message is
-       *  given up too (`dropped`), so no half message lingers until the timeout. */
+       *  given up too (`dropped`), so no half message lingers until the timeout; likewise an older message
+       *  this part superseded. */
       readonly status: 'refused'
       readonly reason: RefuseReason
       readonly dropped?: AssembledMessage<H>
@@ -177,7 +179,10 @@ export class Reassembler<H> {
 
     const use = this.#accounts.get(part.system_id)
     const refusal = this.#check(p === undefined, use, cost)
-    if (refusal) return p ? { status: 'refused', reason: refusal, dropped: this.#take(p, false) } : { status: 'refused', reason: refusal }
+    if (refusal) {
+      const dropped = p ? this.#take(p, false) : superseded
+      return dropped ? { status: 'refused', reason: refusal, dropped } : { status: 'refused', reason: refusal }
+    }
 
     if (!p) {
       p = {

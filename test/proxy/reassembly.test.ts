@@ -165,6 +165,13 @@ t.test('caps: messages and bytes, per account and global', async (t) => {
   t.equal(r2.add(part(1, 2, b, { ref: 1, system_id: 'x', held_bytes: 900 }), 0).status, 'held')
   t.equal(r2.add(part(1, 2, b, { ref: 1, system_id: 'y', held_bytes: 900 }), 0).status, 'held')
   t.match(r2.add(part(1, 2, b, { ref: 1, system_id: 'z', held_bytes: 100 }), 0), { status: 'refused', reason: 'max_pending_bytes' })
+
+  const r3 = new Reassembler<string>(small)
+  r3.add(part(1, 2, b, { ref: 1, held_bytes: 500 }), 0)
+  const refusedNew = r3.add({ ...part(1, 2, new Uint8Array(100).fill(1), { ref: 1, held_bytes: 1000 }), handle: 'n1' }, 1)
+  t.match(refusedNew, { status: 'refused', reason: 'max_pending_bytes_per_account' })
+  t.same(refusedNew.status === 'refused' && refusedNew.dropped?.parts.map((p) => p.handle), ['p1'], 'a message it superseded is handed back, not lost')
+  t.same(r3.stats(), { messages: 0, bytes: 0, accounts: 0 })
 })
 
 t.test('a flood of never-completed parts stays within the caps and drains by timeout', async (t) => {
@@ -397,4 +404,12 @@ t.test('completed keys: a new text under the same reference starts a new message
   t.equal(r.add(part(1, 1, 'x', { ref: 1 }), 1001).status, 'complete', 'forgotten after timeout_ms')
   for (let i = 2; i < 6; i++) r.add(part(1, 1, 'y', { ref: i }), 1002)
   t.equal(r.add(part(1, 1, 'x', { ref: 1 }), 1003).status, 'complete', 'only max_pending_messages completed keys are remembered')
+})
+
+t.test('remembered completed keys stay correct across many evictions', async (t) => {
+  const r = new Reassembler<string>({ ...LIMITS, max_pending_messages: 1000 })
+  for (let i = 0; i < 5000; i++) r.add(part(1, 1, 'x', { destination_addr: String(i) }), i)
+  t.equal(r.add(part(1, 1, 'x', { destination_addr: '4999' }), 5000).status, 'duplicate', 'the newest are remembered')
+  t.equal(r.add(part(1, 1, 'x', { destination_addr: '4000' }), 5000).status, 'duplicate')
+  t.equal(r.add(part(1, 1, 'x', { destination_addr: '3999' }), 5000).status, 'complete', 'older ones are forgotten')
 })
