@@ -10,10 +10,12 @@ import type { MemoryStateConfig } from './config.js'
 import { createFailureReporter, type StateDeps } from './failure.js'
 import { windowIndex, type ConsumeRequest, type ConsumeResult, type State } from './types.js'
 
-interface Slot {
-  w: number
-  n: number
-}
+/**
+ * Every window of one key in one entry — [window_ms, window index, count] triples — so a recipient's
+ * minute, hour and day caps cost one map entry, not three: at a million live counters, map entries and the
+ * garbage they make are the whole cost (measured in scripts/bench/limits.ts).
+ */
+type Slots = number[]
 
 interface Bucket {
   tokens: number
@@ -27,7 +29,7 @@ const BUCKET_FAILED: ConsumeResult = Object.freeze({ ok: false, failed: 'bucket'
 const MAX_BUCKETS = 100_000
 
 export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): State {
-  const counters = new LRUCache<string, Slot>({ max: cfg.max_counters })
+  const counters = new LRUCache<string, Slots>({ max: cfg.max_counters })
   const buckets = new LRUCache<string, Bucket>({ max: MAX_BUCKETS })
   const sets = new Map<string, Set<string>>()
   const values = new Map<string, string>()
@@ -97,8 +99,13 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Stat
   if (journalPath) openJournal()
 
   // Scratch for the two passes of consume(): check everything, then count everything.
-  let slotKeys: string[] = []
-  let slotWins: number[] = []
+  let found: Array<Slots | undefined> = []
+  let wins: number[] = []
+
+  function slotIndex(slots: Slots, window_ms: number): number {
+    for (let j = 0; j < slots.length; j += 3) if (slots[j] === window_ms) return j
+    return -1
+  }
 
   function consumeSync(req: ConsumeRequest): ConsumeResult {
     const { now, caps } = req
@@ -109,18 +116,22 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Stat
       if (b && now > b.at) tokens = Math.min(req.bucket.burst, tokens + ((now - b.at) * req.bucket.rate) / 1000)
       if (tokens < 1) return BUCKET_FAILED
     }
-    if (slotKeys.length < caps.length) {
-      slotKeys = new Array<string>(caps.length)
-      slotWins = new Array<number>(caps.length)
+    if (found.length < caps.length) {
+      found = new Array<Slots | undefined>(caps.length)
+      wins = new Array<number>(caps.length)
     }
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i]
-      const k = `${cap.key}|${cap.window_ms}`
       const w = windowIndex(now, cap.window_ms, req.offset_ms)
-      slotKeys[i] = k
-      slotWins[i] = w
-      const slot = counters.get(k)
-      const n = slot && slot.w === w ? slot.n : 0
+      // Caps of one key come together (a recipient's minute, hour, day): look the entry up once.
+      const slots = i > 0 && caps[i - 1].key === cap.key ? found[i - 1] : counters.get(cap.key)
+      found[i] = slots
+      wins[i] = w
+      let n = 0
+      if (slots) {
+        const j = slotIndex(slots, cap.window_ms)
+        if (j >= 0 && slots[j + 1] === w) n = slots[j + 2]
+      }
       if (n + 1 > cap.limit) return { ok: false, failed: i }
     }
     if (req.bucket && req.bucket.rate > 0) {
@@ -130,21 +141,36 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Stat
         b.at = Math.max(b.at, now)
       } else buckets.set(req.bucket.key, { tokens: tokens - 1, at: now })
     }
-    for (let i = 0; i < caps.length; i++) bump(slotKeys[i], slotWins[i], 1)
+    for (let i = 0; i < caps.length; i++) {
+      const cap = caps[i]
+      let slots = found[i]
+      if (!slots) {
+        slots = i > 0 && caps[i - 1].key === cap.key && found[i - 1] ? found[i - 1]! : []
+        if (slots.length === 0) counters.set(cap.key, slots)
+        found[i] = slots
+      }
+      bumpSlots(slots, cap.window_ms, wins[i], 1)
+    }
     return OK
   }
 
-  function bump(k: string, w: number, by: number): number {
-    const slot = counters.get(k)
-    if (!slot) {
-      counters.set(k, { w, n: by })
+  function bumpSlots(slots: Slots, window_ms: number, w: number, by: number): number {
+    const j = slotIndex(slots, window_ms)
+    if (j < 0) {
+      slots.push(window_ms, w, by)
       return by
     }
-    if (slot.w !== w) {
-      slot.w = w
-      slot.n = 0
+    if (slots[j + 1] !== w) {
+      slots[j + 1] = w
+      slots[j + 2] = 0
     }
-    return (slot.n += by)
+    return (slots[j + 2] += by)
+  }
+
+  function bump(key: string, window_ms: number, w: number, by: number): number {
+    let slots = counters.get(key)
+    if (!slots) counters.set(key, (slots = []))
+    return bumpSlots(slots, window_ms, w, by)
   }
 
   function guard<T>(fn: () => T): Promise<T> {
@@ -194,10 +220,12 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Stat
       }),
     consume: (req) => guard(() => consumeSync(req)),
     incr: (key, window_ms, now, by = 1, offset_ms = 0) =>
-      guard(() => bump(`${key}|${window_ms}`, windowIndex(now, window_ms, offset_ms), by)),
+      guard(() => bump(key, window_ms, windowIndex(now, window_ms, offset_ms), by)),
     resetCounter: (key, window_ms) =>
       guard(() => {
-        counters.delete(`${key}|${window_ms}`)
+        const slots = counters.get(key)
+        const j = slots ? slotIndex(slots, window_ms) : -1
+        if (j >= 0) slots![j + 2] = 0
       }),
     reportFailure,
     close: shut,
