@@ -1,0 +1,331 @@
+// The composition root: the one place that builds backends and wires them (STYLE rule 1). Start order is
+// logger, metrics/HTTP, state, archive, upstream, inbound listener, admin; close runs in exact reverse, so
+// clients are unbound and drained while the carrier is still there, the archive spool flushes after the
+// last message, and metrics stay scrapeable to the end (rule 8).
+import { resolve } from 'node:path'
+import type { Logger } from 'pino'
+import type { LoadedConfig } from './config/load.js'
+import type { Config } from './config/schema.js'
+import { createReloader, type Reloader } from './config/reload.js'
+import { createLogger } from './ops/logger.js'
+import { createMetrics, type Metrics } from './ops/metrics.js'
+import { createHttpServer } from './ops/http.js'
+import { createAdminServer } from './ops/admin-server.js'
+import type { AdminHandlers } from './ops/admin-protocol.js'
+import { GuardError } from './errors.js'
+import { CoarseTimer, coarseTimer } from './util/coarse-timer.js'
+import { statusName } from './smpp/status.js'
+import { createState } from './state/index.js'
+import type { State } from './state/types.js'
+import { createArchive, type Archive } from './archive/archive.js'
+import { compilePolicies, type AccountPolicy } from './policy/compile.js'
+import type { PolicyConfig } from './policy/config.js'
+import { createPipeline, type Pipeline } from './policy/pipeline.js'
+import { createDiscipline, type Discipline } from './policy/discipline.js'
+import { createPolicyAdmin } from './policy/admin.js'
+import { createMoOptOut, type MoOptOutHandler } from './policy/opt-out.js'
+import type { Message } from './policy/message.js'
+import { createAccounts, type Accounts } from './inbound/accounts.js'
+import { createRegistry } from './inbound/registry.js'
+import { createInboundServer, type InboundServer } from './inbound/server.js'
+import { createUpstreamPool, type Upstream } from './upstream/pool.js'
+import { createProxy, type Proxy } from './proxy/proxy.js'
+import type { OutboundDelivery } from './proxy/deliveries.js'
+import { createCarrier, type Carrier } from './simulator/carrier.js'
+
+export interface AppOptions {
+  /** Defaults to a logger built from `log:`. */
+  readonly log?: Logger
+  readonly timer?: CoarseTimer
+  /** SIGHUP reloads the config (default true). */
+  readonly signals?: boolean
+}
+
+export interface App {
+  readonly smpp: { readonly port: number; readonly tlsPort?: number }
+  readonly metricsAddress: { host: string; port: number } | null
+  /** The in-process carrier simulator's port when `upstream.simulator` is on. */
+  readonly simulatorPort: number | null
+  readonly log: Logger
+  readonly metrics: Metrics
+  /** Graceful: stop accepting, unbind and drain clients (bounded), close upstream, flush the archive. */
+  close(): Promise<void>
+  destroy(err?: Error): Promise<void>
+}
+
+/** What a config compiles to; swapped as one reference on reload. */
+interface Compiled {
+  readonly config: Config
+  readonly accounts: Accounts
+  readonly policies: ReadonlyMap<string, AccountPolicy>
+  readonly moOptOut: MoOptOutHandler
+}
+
+type Closer = { name: string; close: () => Promise<void> | void; destroy?: (err?: Error) => Promise<void> | void }
+
+export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Promise<App> {
+  const cfg = loaded.config
+  const baseDir = loaded.baseDir
+  const log = opts.log ?? createLogger(cfg.log)
+  const timer = opts.timer ?? coarseTimer
+  const metrics = createMetrics()
+  const clock = Date.now
+  // Started resources, in start order; closed from the end.
+  const started: Closer[] = []
+  let upstream: Upstream | null = null
+  let listening = false
+
+  try {
+    const http = createHttpServer(cfg.metrics, { metrics, log, isReady: () => listening && (upstream?.isAvailable ?? false) })
+    const metricsAddress = await http.listen()
+    started.push({ name: 'http', close: () => http.close(), destroy: (e) => http.destroy(e) })
+
+    const state: State = createState(cfg.state, { log, metrics, baseDir })
+    started.push({ name: 'state', close: () => state.close(), destroy: (e) => state.destroy(e) })
+    await state.ready()
+
+    const archive: Archive = await createArchive(cfg.archive, { log, metrics, baseDir, clock })
+    started.push({ name: 'archive', close: () => archive.close(), destroy: (e) => archive.destroy(e ?? new Error('destroyed')) })
+
+    const pipeline: Pipeline = createPipeline()
+    const discipline: Discipline = createDiscipline(cfg.policy as PolicyConfig, cfg.accounts, { state, log, metrics, clock })
+    pipeline.onVerdict(discipline.onVerdict)
+    pipeline.onVerdict(verdictMetrics(metrics))
+    const compile = (l: LoadedConfig): Compiled => ({
+      config: l.config,
+      accounts: createAccounts(l.config.accounts),
+      policies: compilePolicies(l.config.accounts, l.config.policy as PolicyConfig, {
+        state,
+        log,
+        clock,
+        baseDir: l.baseDir,
+        rulesDir: resolve(l.baseDir, l.config.rules),
+      }),
+      moOptOut: createMoOptOut(l.config.policy as PolicyConfig, l.config.accounts, { state, log, metrics }),
+    })
+    let current = compile(loaded)
+
+    let carrier: Carrier | null = null
+    if (cfg.upstream.simulator) {
+      carrier = await createCarrier({
+        host: cfg.upstream.host,
+        port: cfg.upstream.port,
+        system_id: cfg.upstream.system_id,
+        password: cfg.upstream.password,
+        dlr: true,
+        record: false,
+        default_alphabet: cfg.upstream.default_alphabet,
+      })
+      started.push({ name: 'simulator', close: () => (carrier as Carrier).close() })
+      log.info({ port: carrier.port }, 'carrier simulator started')
+    }
+    const upstreamCfg = carrier ? { ...cfg.upstream, port: carrier.port } : cfg.upstream
+
+    const registry = createRegistry<OutboundDelivery>()
+    let proxy: Proxy | null = null
+    const pool = createUpstreamPool(upstreamCfg, {
+      log,
+      metrics,
+      timer,
+      onDeliver: (bind, pdu) => proxy?.onCarrierDeliver(bind, pdu),
+      onBoundChange: () => metrics.ready.set(listening && pool.isAvailable ? 1 : 0),
+    })
+    upstream = pool
+    proxy = createProxy(
+      { receipts: cfg.receipts, reassembly: cfg.reassembly, upstream_alphabet: cfg.upstream.default_alphabet },
+      {
+        log,
+        metrics,
+        timer,
+        upstream: pool,
+        registry,
+        accounts: () => current.accounts,
+        pipeline,
+        policies: () => current.policies,
+        archive,
+        onMo: (mo) => current.moOptOut(mo.system_id, mo.source_addr, mo.text),
+      },
+    )
+    const p = proxy
+    pool.start()
+    started.push({ name: 'upstream', close: () => pool.close(), destroy: (e) => pool.destroy(e) })
+
+    const server: InboundServer<OutboundDelivery> = createInboundServer(
+      cfg.listen,
+      {
+        deliver_timeout_ms: cfg.upstream.response_timeout_ms,
+        drain_timeout_ms: cfg.upstream.response_timeout_ms,
+        unbind_timeout_ms: cfg.upstream.unbind_timeout_ms,
+      },
+      { log, metrics, timer, handler: p.handler, baseDir },
+    )
+    const smpp = await server.listen()
+    listening = true
+    metrics.ready.set(pool.isAvailable ? 1 : 0)
+    started.push({
+      name: 'inbound',
+      close: async () => {
+        listening = false
+        metrics.ready.set(0)
+        await server.close()
+        // What is still held for reassembly is judged now, so no client waits on a part we dropped.
+        p.close()
+      },
+      destroy: (e) => server.destroy(e),
+    })
+
+    let reloader: Reloader | null = null
+    const policyAdmin = createPolicyAdmin({ state, discipline })
+    const handlers: AdminHandlers = {
+      status: () => ({
+        pid: process.pid,
+        uptime_s: Math.round(process.uptime()),
+        config: loaded.file,
+        listen: smpp,
+        sessions: registry.size,
+        upstream: pool.snapshot(),
+        receipts_queued: p.router.totalQueued,
+        receipt_map_entries: p.idMap.size,
+      }),
+      'sessions.list': () =>
+        [...server.connections].map((s) => ({
+          id: s.sid,
+          system_id: s.system_id,
+          bind_type: s.bindType,
+          status: s.status,
+          peer: s.peer,
+          in_flight: s.inFlight,
+        })),
+      'sessions.kick': async (req) => {
+        const s = [...server.connections].find((x) => x.sid === req.id)
+        if (!s) throw new GuardError('SG_ERR_USAGE', `no session ${req.id}`)
+        await s.close()
+        return { kicked: req.id }
+      },
+      reload: async () => {
+        if (!reloader) throw new GuardError('SG_ERR_USAGE', 'reload is not available')
+        const r = await reloader.reload('admin')
+        if (!r.ok) throw Object.assign(new GuardError('SG_ERR_CONFIG_INVALID', r.file), { problems: r.problems })
+        return r
+      },
+      suspend: (req) => policyAdmin.suspend(req.account),
+      resume: (req) => policyAdmin.resume(req.account),
+      'optout.add': (req) => policyAdmin.optoutAdd(req.account, req.number),
+      'optout.remove': (req) => policyAdmin.optoutRemove(req.account, req.number),
+      'optout.list': (req) => policyAdmin.optoutList(req.account),
+      'rules.test': async (req) => {
+        const policy = current.policies.get(req.account)
+        if (!policy) throw new GuardError('SG_ERR_USAGE', `unknown account ${req.account}`)
+        const now = clock()
+        return pipeline.judge(testMessage(req.account, req.src ?? '', req.dst ?? '', req.text, now), policy, now)
+      },
+    }
+    const admin = createAdminServer({ enabled: cfg.admin.enabled, socket: resolve(baseDir, cfg.admin.socket) }, { handlers, log, metrics })
+    await admin.listen()
+    started.push({ name: 'admin', close: () => admin.close(), destroy: (e) => admin.destroy(e) })
+
+    reloader = createReloader({
+      initial: loaded,
+      log,
+      metrics,
+      signals: opts.signals === false ? false : process,
+      apply: (next) => {
+        const compiled = compile(next)
+        discipline.update(next.config.policy as PolicyConfig, next.config.accounts)
+        current = compiled
+      },
+    })
+    const r = reloader
+    started.push({ name: 'reload', close: () => r.close(), destroy: () => r.destroy() })
+
+    log.info({ port: smpp.port, tls_port: smpp.tlsPort, upstream: `${upstreamCfg.host}:${upstreamCfg.port}` }, 'proxy started')
+
+    let closing: Promise<void> | null = null
+    return {
+      smpp,
+      metricsAddress,
+      simulatorPort: carrier?.port ?? null,
+      log,
+      metrics,
+      close() {
+        closing ??= closeAll(started, log)
+        return closing
+      },
+      destroy(err) {
+        closing ??= destroyAll(started, err)
+        return closing
+      },
+    }
+  } catch (err) {
+    await destroyAll(started, err instanceof Error ? err : new Error(String(err)))
+    throw err
+  }
+}
+
+async function closeAll(started: Closer[], log: Logger): Promise<void> {
+  log.info('shutting down')
+  for (let i = started.length - 1; i >= 0; i--) {
+    const c = started[i]
+    try {
+      await c.close()
+    } catch (err) {
+      log.error({ err, component: c.name }, 'close failed')
+    }
+  }
+  log.info('stopped')
+  log.flush?.()
+}
+
+async function destroyAll(started: Closer[], err?: Error): Promise<void> {
+  for (let i = started.length - 1; i >= 0; i--) {
+    try {
+      await started[i].destroy?.(err)
+    } catch {
+      // Destroying is best effort: the process is going down with `err` already reported.
+    }
+  }
+}
+
+/** Verdict counters; children resolved once per account/outcome, not per message. */
+function verdictMetrics(metrics: Metrics) {
+  const children = new Map<string, { inc(): void }>()
+  const child = (key: string, make: () => { inc(): void }) => {
+    let c = children.get(key)
+    if (!c) children.set(key, (c = make()))
+    return c
+  }
+  return (msg: Message, verdict: Parameters<Parameters<Pipeline['onVerdict']>[0]>[1]) => {
+    const a = msg.system_id
+    const outcome = verdict.action === 'reject' ? 'reject' : verdict.shadow.length > 0 ? 'monitor' : 'allow'
+    child(`s\0${a}\0${outcome}`, () => metrics.submits.labels(a, outcome)).inc()
+    if (verdict.action === 'reject') {
+      const { rule, category, status } = verdict
+      child(`r\0${a}\0${rule}\0${category}\0${status}`, () => metrics.rejections.labels(a, rule, category, statusName(status))).inc()
+    }
+    for (const h of verdict.shadow) child(`m\0${a}\0${h.rule}\0${h.category}`, () => metrics.shadowHits.labels(a, h.rule, h.category)).inc()
+  }
+}
+
+/** A message as a client would send it, for `admin rules test`. */
+function testMessage(system_id: string, src: string, dst: string, text: string, now: number): Message {
+  return {
+    system_id,
+    session_id: 'admin',
+    client_ip: '127.0.0.1',
+    service_type: '',
+    source_addr_ton: /[^\d+]/.test(src) ? 5 : 0,
+    source_addr_npi: 1,
+    source_addr: src,
+    dest_addr_ton: dst.startsWith('+') ? 1 : 0,
+    dest_addr_npi: 1,
+    destination_addr: dst,
+    esm_class: 0,
+    registered_delivery: 0,
+    data_coding: 8,
+    text,
+    encoding: 'ucs2',
+    decode_error: false,
+    parts: 1,
+    received_at: now,
+  }
+}
