@@ -5,6 +5,7 @@
 type CommandMain = (argv: string[]) => Promise<number>
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: CommandMain }> }> = {
+  run: { summary: 'run [--config FILE] [--check]   start the proxy (config: --config, SMPP_GUARD_CONFIG, config/default.yaml)', load: () => import('./commands/run.js') },
   'simulate-carrier': {
     summary: 'simulate-carrier [--host H] [--port N] [--dlr] ...   the carrier simulator on its own',
     load: () => import('./commands/simulate-carrier.js'),
