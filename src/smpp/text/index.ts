@@ -7,7 +7,7 @@ import { gb18030 } from './gb18030.js'
 import { gsm, isGsmText } from './gsm.js'
 import { latin1 } from './latin1.js'
 import { decodeNational } from './national.js'
-import type { Codec, DecodedText, DefaultAlphabet, EncodedText, TextEncoding } from './types.js'
+import type { Codec, DecodedText, DefaultAlphabet, EncodedText } from './types.js'
 import { ucs2 } from './ucs2.js'
 
 export type { Codec, DecodedText, DefaultAlphabet, EncodedText, TextEncoding } from './types.js'
@@ -31,6 +31,7 @@ export function decodeText(dataCoding: number, bytes: Uint8Array, opts: DataCodi
   return decodeWith(alphabetOf(dataCoding, opts), bytes)
 }
 
+/** decodeText for an alphabet resolved once (per link or account) instead of per message. */
 export function decodeWith(alphabet: Alphabet, bytes: Uint8Array): DecodedText {
   switch (alphabet.kind) {
     case 'binary':
@@ -73,10 +74,4 @@ export function chooseDataCoding(text: string, defaultAlphabet: DefaultAlphabet)
   const fits =
     defaultAlphabet === 'gsm' ? isGsmText(text) : !codecs[defaultAlphabet].encode(text).lossy
   return fits ? DataCoding.default : DataCoding.ucs2
-}
-
-/** The `encoding` decodeText reports for a data_coding, without decoding anything. */
-export function textEncodingOf(dataCoding: number, opts: DataCodingOptions): TextEncoding {
-  const a = alphabetOf(dataCoding, opts)
-  return a.kind === 'national' || a.kind === 'unreadable' ? 'unknown' : a.kind
 }

@@ -8,7 +8,6 @@ import {
   chooseDataCoding,
   decodeText,
   encodeText,
-  textEncodingOf,
   type TextEncoding,
 } from '../../../src/smpp/text/index.js'
 
@@ -42,7 +41,6 @@ t.test('one vector per data_coding', async (t) => {
   ]
   for (const [dc, bytes, text, encoding, decode_error] of cases) {
     t.same(decodeText(dc, bytes, gsm), { text, encoding, decode_error }, `0x${dc.toString(16)}`)
-    t.equal(textEncodingOf(dc, gsm), encoding)
   }
   t.same(decodeText(0, hex('40 24 5f'), { default_alphabet: 'ascii' }), { text: '@$_', encoding: 'ascii', decode_error: false })
   t.same(decodeText(0, hex('e9'), { default_alphabet: 'latin1' }), { text: 'é', encoding: 'latin1', decode_error: false })
