@@ -226,7 +226,13 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
   }
 
   const archive: Archive = {
-    append: (record) => spool.append(record),
+    append(record) {
+      // A record no sink can store would stall its drainer for good (delivery retries until it succeeds).
+      if (typeof record.id !== 'string' || !Number.isFinite(recordTime(record))) {
+        return Promise.reject(new GuardError('SG_ERR_ARCHIVE_WRITE', 'record needs a string id and a finite time'))
+      }
+      return spool.append(record)
+    },
     async *query(q) {
       yield* (await openSink(entries[0])).query(q)
     },

@@ -54,7 +54,7 @@ export interface SpoolReader {
 }
 
 export interface SpoolStats {
-  /** Records not yet committed by every reader. */
+  /** Records not yet committed by every reader, including those not yet written (async durability). */
   readonly records: number
   readonly bytes: number
 }
@@ -259,7 +259,7 @@ export class Spool {
 
   stats(): SpoolStats {
     const min = this.readerList.length ? Math.min(...this.readerList.map((r) => r.pos.seq)) : this.writtenSeq
-    return { records: this.writtenSeq - min, bytes: this.diskBytes }
+    return { records: this.writtenSeq + this.pending.length - min, bytes: this.diskBytes }
   }
 
   get full(): boolean {

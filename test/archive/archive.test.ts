@@ -144,6 +144,14 @@ t.test('one process per spool', async (t) => {
   t.pass('free again after close')
 })
 
+t.test('a record without an id or a time is refused at append', async (t) => {
+  const dir = t.testdir()
+  const archive = await createArchive(ArchiveSchema.parse({ sink: 'sqlite', path: 'a' }), deps(dir))
+  await t.rejects(archive.append(message({ received_at: Number.NaN })), { code: 'SG_ERR_ARCHIVE_WRITE' })
+  await t.rejects(archive.append({ ...message(), id: undefined } as never), { code: 'SG_ERR_ARCHIVE_WRITE' })
+  await archive.close()
+})
+
 t.test('destroy fails pending appends with the given error', async (t) => {
   const dir = t.testdir()
   const archive = await createArchive(ArchiveSchema.parse({ sink: 'sqlite', path: 'a' }), deps(dir))

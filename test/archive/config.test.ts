@@ -9,7 +9,7 @@ t.test('defaults: one sqlite sink, 180 days, ack', async (t) => {
   const cfg = ArchiveSchema.parse({})
   t.equal(cfg.retention_days, 180)
   t.equal(cfg.durability, 'ack')
-  t.same(cfg.sinks, [{ sink: 'sqlite', path: 'data/archive', open_days: 4 }])
+  t.same(cfg.sinks, [{ sink: 'sqlite', path: 'data/archive', open_days: 4, worker: true }])
 })
 
 t.test('the DESIGN.md form and the list form parse to the same shape', async (t) => {

@@ -1,8 +1,11 @@
 // The embedded default sink: one SQLite file per UTC day (`archive-YYYY-MM-DD.sqlite`), so retention is a
 // file delete and a lawful query over a range opens only the days it covers. better-sqlite3 12 (13 needs
-// Node 22, NOTES §2). Writes are INSERT OR IGNORE on the record id: the drainer may deliver a batch twice.
-import { unlinkSync } from 'node:fs'
+// Node 22, NOTES §2). Writes skip a record id already stored (the drainer may deliver a batch twice) but,
+// unlike INSERT OR IGNORE, still fail on any other constraint rather than drop a record silently.
+import { existsSync, unlinkSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { GuardError } from '../../errors.js'
@@ -11,6 +14,7 @@ import type { ArchiveQuery, MessageRow, QueryRow, ReceiptInfo } from '../query.j
 import { sortReceipts } from '../query.js'
 import { defineSink, type Sink, type SinkDeps } from '../sink.js'
 import { dayBefore, dayInRange, ensurePrivateDir, listDays, touchPrivate } from './files.js'
+import type { WorkerCall, WorkerReply, WorkerRequest } from './sqlite-worker.js'
 
 export const SqliteSinkSchema = z.strictObject({
   sink: z.literal('sqlite'),
@@ -18,6 +22,8 @@ export const SqliteSinkSchema = z.strictObject({
   path: z.string().min(1).default('data/archive'),
   /** Day files kept open at once (today, yesterday and late receipts touch a few). */
   open_days: z.number().int().min(1).max(64).default(4),
+  /** Write from a worker thread, so the proxy's event loop never waits for SQLite or its fsync. */
+  worker: z.boolean().default(true),
 })
 export type SqliteSinkConfig = z.infer<typeof SqliteSinkSchema>
 
@@ -66,15 +72,15 @@ function openDay(file: string): DayDb {
   db.pragma('busy_timeout = 5000')
   db.exec(SCHEMA)
   const insertMessage = db.prepare(
-    `INSERT OR IGNORE INTO messages (id, received_at, system_id, source_addr, destination_addr, verdict, rule,
-     category, text, carrier_message_ids, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (id, received_at, system_id, source_addr, destination_addr, verdict, rule,
+     category, text, carrier_message_ids, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   )
   const insertReceipt = db.prepare(
-    'INSERT OR IGNORE INTO receipts (id, at, message_id, state, error, system_id) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO receipts (id, at, message_id, state, error, system_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   )
   const insertMo = db.prepare(
-    `INSERT OR IGNORE INTO mo (id, at, system_id, source_addr, destination_addr, text, record)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO mo (id, at, system_id, source_addr, destination_addr, text, record)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   )
   const writeBatch = db.transaction((records: readonly ArchiveRecord[]) => {
     for (const r of records) {
@@ -246,9 +252,93 @@ export function openSqliteSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
   }
 }
 
+function workerEntry(): URL {
+  // Built code runs the .js beside this file; under a TypeScript loader only the .ts source exists.
+  const js = new URL('./sqlite-worker.js', import.meta.url)
+  return existsSync(fileURLToPath(js)) ? js : new URL('./sqlite-worker.ts', import.meta.url)
+}
+
+/** The sink with writes and purges on a worker thread; queries read the files from this thread. */
+export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
+  ensurePrivateDir(resolve(deps.baseDir, cfg.path))
+  let worker: Worker | undefined
+  let reader: Sink | undefined
+  let nextId = 0
+  let closed = false
+  const pending = new Map<number, { resolve(v: number | undefined): void; reject(e: Error): void }>()
+
+  const failAll = (err: Error) => {
+    for (const p of pending.values()) p.reject(err)
+    pending.clear()
+  }
+
+  function spawn(): Worker {
+    const w = new Worker(workerEntry(), { workerData: { cfg, baseDir: deps.baseDir } })
+    w.on('message', (reply: WorkerReply) => {
+      const p = pending.get(reply.id)
+      if (!p) return
+      pending.delete(reply.id)
+      if (reply.ok) p.resolve(reply.result)
+      else p.reject(new GuardError('SG_ERR_ARCHIVE_WRITE', `sqlite: ${reply.error}`))
+    })
+    // A worker that dies takes its requests with it; the next request starts a new one.
+    w.on('error', (err) => {
+      deps.log.error({ err: err.message }, 'archive sqlite worker failed')
+      failAll(new GuardError('SG_ERR_ARCHIVE_WRITE', `sqlite worker: ${err.message}`, { cause: err }))
+    })
+    w.on('exit', () => {
+      if (worker === w) worker = undefined
+      failAll(new GuardError('SG_ERR_ARCHIVE_WRITE', 'sqlite worker exited'))
+    })
+    return w
+  }
+
+  function call(req: WorkerCall): Promise<number | undefined> {
+    if (closed) return Promise.reject(new GuardError('SG_ERR_ARCHIVE_WRITE', 'sqlite sink closed'))
+    worker ??= spawn()
+    const id = ++nextId
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject })
+      ;(worker as Worker).postMessage({ ...req, id } satisfies WorkerRequest)
+    })
+  }
+
+  return {
+    kind: 'sqlite',
+    async write(batch) {
+      await call({ op: 'write', batch: JSON.stringify(batch) })
+    },
+    async purge(before) {
+      return (await call({ op: 'purge', before })) ?? 0
+    },
+    query(q) {
+      reader ??= openSqliteSink(cfg, deps)
+      return reader.query(q)
+    },
+    async close() {
+      if (closed) return
+      const w = worker
+      if (w) {
+        const exited = new Promise((res) => w.once('exit', res))
+        await call({ op: 'close' }).catch(() => undefined)
+        await exited
+      }
+      closed = true
+      await reader?.close()
+    },
+    destroy(err) {
+      if (closed) return
+      closed = true
+      failAll(err)
+      void worker?.terminate()
+      reader?.destroy(err)
+    },
+  }
+}
+
 export default defineSink({
   kind: 'sqlite',
   config: SqliteSinkSchema,
-  open: async (cfg, deps) => openSqliteSink(cfg, deps),
+  open: async (cfg, deps) => (cfg.worker ? openSqliteWorkerSink(cfg, deps) : openSqliteSink(cfg, deps)),
 })
 

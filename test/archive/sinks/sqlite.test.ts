@@ -1,20 +1,37 @@
 import t from 'tap'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { openSqliteSink } from '../../../src/archive/sinks/sqlite.js'
+import { openSqliteSink, openSqliteWorkerSink } from '../../../src/archive/sinks/sqlite.js'
 import { sinkContract } from '../sink-contract.js'
-import { message, silentLog, T0 } from '../fixtures.js'
+import { collect, message, silentLog, T0 } from '../fixtures.js'
 
 const deps = (baseDir: string) => ({ log: silentLog, baseDir, clock: Date.now })
 
 t.test('sqlite sink passes the contract', async (t) => {
   const dir = t.testdir()
-  await sinkContract(t, async () => openSqliteSink({ sink: 'sqlite', path: 'archive', open_days: 2 }, deps(dir)))
+  await sinkContract(t, async () => openSqliteSink({ sink: 'sqlite', path: 'archive', open_days: 2, worker: false }, deps(dir)))
+})
+
+t.test('sqlite sink writing from a worker thread passes the contract', async (t) => {
+  const dir = t.testdir()
+  await sinkContract(t, async () => openSqliteWorkerSink({ sink: 'sqlite', path: 'archive', open_days: 2, worker: true }, deps(dir)))
+})
+
+t.test('a write that fails in the worker rejects, and the sink keeps working', async (t) => {
+  const dir = t.testdir()
+  const sink = openSqliteWorkerSink({ sink: 'sqlite', path: 'a', open_days: 2, worker: true }, deps(dir))
+  await sink.write([message()])
+  // NaN becomes null in JSON: the NOT NULL column must fail the write, never drop the record silently.
+  await t.rejects(sink.write([message({ received_at: Number.NaN })]), { code: 'SG_ERR_ARCHIVE_WRITE', message: /NOT NULL/ })
+  const ok = message({ received_at: T0 + 1 })
+  await sink.write([ok])
+  t.equal((await collect(sink.query({}))).length, 2)
+  await sink.close()
 })
 
 t.test('one private file per day', async (t) => {
   const dir = t.testdir()
-  const sink = openSqliteSink({ sink: 'sqlite', path: 'a', open_days: 4 }, deps(dir))
+  const sink = openSqliteSink({ sink: 'sqlite', path: 'a', open_days: 4, worker: false }, deps(dir))
   await sink.write([message({ received_at: T0 }), message({ received_at: T0 + 86_400_000 })])
   await sink.close()
   const files = readdirSync(join(dir, 'a')).filter((f) => f.endsWith('.sqlite'))

@@ -1,0 +1,120 @@
+// Archive throughput without the proxy: the spool alone (group-committed appends, no sink), then spool +
+// sink end to end, in `ack` and `async` durability. `inflight` appends are outstanding at once, as the
+// submit_sm of many client windows are in a running proxy. Reports appends/s (acknowledged), p50/p99
+// append latency, records/s until the sink holds everything, and the worst event-loop stall (the sqlite
+// sink writes synchronously on the main thread). Bounded by --count; stops by itself.
+// usage: node --import tsx scripts/bench/archive.ts [--count N] [--inflight N] [--sink sqlite|jsonl|postgres] [--pg-url URL]
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { createArchive } from '../../src/archive/archive.js'
+import { ArchiveSchema } from '../../src/archive/config.js'
+import { newRecordId, type MessageRecord } from '../../src/archive/record.js'
+import { Spool } from '../../src/archive/spool.js'
+import { createMetrics } from '../../src/ops/metrics.js'
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '100000' },
+    inflight: { type: 'string', default: '500' },
+    sink: { type: 'string', default: 'sqlite' },
+    'pg-url': { type: 'string', default: 'postgres://smpp_guard_test:smpp_guard_test@127.0.0.1:5432/smpp_guard_test' },
+  },
+})
+const COUNT = Number(values.count)
+const INFLIGHT = Number(values.inflight)
+const log = pino({ level: 'warn' })
+
+const TEXT = '【云帆科技】您的验证码是 482913，5分钟内有效。如非本人操作请忽略本短信，切勿将验证码告知他人。回T退订'
+
+function record(i: number): MessageRecord {
+  const now = Date.now()
+  return {
+    kind: 'message', id: newRecordId(now), received_at: now, decided_at: now, system_id: `acct${i % 20}`,
+    session_id: `s${i % 50}`, client_ip: '10.0.0.7', source_addr: '106900001234', destination_addr: String(13800000000 + (i % 100000)),
+    data_coding: 8, text: TEXT, encoding: 'ucs2', parts: 1, segments: [], verdict: i % 50 === 0 ? 'reject' : 'allow',
+    rule: i % 50 === 0 ? 'content.gambling' : null, category: i % 50 === 0 ? 'gambling' : null, monitor_hits: [],
+    command_status: 0, message_ids: [`m${i}`], carrier_message_ids: [`c${i}`], carrier_status: 0,
+  }
+}
+
+interface Run {
+  appendsPerSec: number
+  p50: number
+  p99: number
+}
+
+/** Appends COUNT records with INFLIGHT outstanding; latency of each acknowledged append in ms. */
+async function drive(append: (r: MessageRecord) => Promise<void>): Promise<Run> {
+  const lat = new Float64Array(COUNT)
+  let next = 0
+  const t0 = performance.now()
+  async function worker(): Promise<void> {
+    while (next < COUNT) {
+      const i = next++
+      const s = performance.now()
+      await append(record(i))
+      lat[i] = performance.now() - s
+    }
+  }
+  await Promise.all(Array.from({ length: INFLIGHT }, worker))
+  const secs = (performance.now() - t0) / 1000
+  lat.sort()
+  return { appendsPerSec: COUNT / secs, p50: lat[Math.floor(COUNT * 0.5)], p99: lat[Math.floor(COUNT * 0.99)] }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+async function spoolOnly(durability: 'ack' | 'async'): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-bench-spool-'))
+  try {
+    const spool = await Spool.open({ dir, durability, max_bytes: 8 * 1024 ** 3, segment_bytes: 16 * 1024 ** 2, flush_interval_ms: 200, readers: [] }, { log })
+    const r = await drive((rec) => spool.append(rec))
+    await spool.close()
+    await spool.closeFiles()
+    console.log(`spool only      ${durability.padEnd(5)}  ${fmt(r.appendsPerSec).padStart(9)} appends/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function endToEnd(durability: 'ack' | 'async'): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-bench-archive-'))
+  const prefix = `bench_${process.pid}_${durability}`
+  const sinkCfg =
+    values.sink === 'postgres'
+      ? { sink: 'postgres', url: values['pg-url'], table_prefix: prefix, spool: { path: 'spool' } }
+      : { sink: values.sink, path: 'archive' }
+  try {
+    const cfg = ArchiveSchema.parse({ ...sinkCfg, durability, spool: { path: 'spool', max_bytes: 8 * 1024 ** 3 } })
+    const archive = await createArchive(cfg, { log, metrics: createMetrics(), baseDir: dir })
+    const loop = monitorEventLoopDelay({ resolution: 10 })
+    loop.enable()
+    const t0 = performance.now()
+    const r = await drive((rec) => archive.append(rec))
+    while (archive.stats().records > 0) await new Promise((res) => setTimeout(res, 5))
+    const secs = (performance.now() - t0) / 1000
+    loop.disable()
+    await archive.close()
+    console.log(
+      `spool+${values.sink!.padEnd(8)} ${durability.padEnd(5)}  ${fmt(r.appendsPerSec).padStart(9)} appends/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
+        `  ${fmt(COUNT / secs).padStart(9)} records/s into the sink  event loop max stall ${(loop.max / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`,
+    )
+    if (values.sink === 'postgres') {
+      const pg = (await import('pg')).default
+      const c = new pg.Client({ connectionString: values['pg-url'] })
+      await c.connect()
+      await c.query(`DROP TABLE IF EXISTS ${prefix}_messages, ${prefix}_receipts, ${prefix}_mo CASCADE`)
+      await c.end()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+console.log(`${fmt(COUNT)} message records (${Buffer.byteLength(JSON.stringify(record(0)))} bytes of JSON each), ${INFLIGHT} appends in flight, node ${process.version}`)
+for (const d of ['ack', 'async'] as const) await spoolOnly(d)
+for (const d of ['ack', 'async'] as const) await endToEnd(d)

@@ -1,0 +1,38 @@
+// Worker-thread side of the sqlite sink: better-sqlite3 is synchronous, and a batch of inserts plus the
+// commit's fsync measured 100+ ms of event-loop stall on the main thread (scripts/bench/archive.ts). Here
+// it stalls only this thread. Requests arrive as { id, op, ... } and are answered in order.
+import { parentPort, workerData } from 'node:worker_threads'
+import pino from 'pino'
+import type { ArchiveRecord } from '../record.js'
+import { openSqliteSink, type SqliteSinkConfig } from './sqlite.js'
+
+export type WorkerCall =
+  | { readonly op: 'write'; readonly batch: string }
+  | { readonly op: 'purge'; readonly before: number }
+  | { readonly op: 'close' }
+export type WorkerRequest = WorkerCall & { readonly id: number }
+
+export type WorkerReply = { readonly id: number; readonly ok: true; readonly result?: number } | { readonly id: number; readonly ok: false; readonly error: string }
+
+const { cfg, baseDir } = workerData as { cfg: SqliteSinkConfig; baseDir: string }
+const port = parentPort as NonNullable<typeof parentPort>
+const sink = openSqliteSink(cfg, { log: pino({ level: 'silent' }), baseDir, clock: Date.now })
+
+port.on('message', (req: WorkerRequest) => {
+  void (async (): Promise<WorkerReply> => {
+    switch (req.op) {
+      case 'write':
+        await sink.write(JSON.parse(req.batch) as ArchiveRecord[])
+        return { id: req.id, ok: true }
+      case 'purge':
+        return { id: req.id, ok: true, result: await sink.purge(req.before) }
+      case 'close':
+        await sink.close()
+        port.close()
+        return { id: req.id, ok: true }
+    }
+  })().then(
+    (reply) => port.postMessage(reply),
+    (err: unknown) => port.postMessage({ id: req.id, ok: false, error: (err as Error).message } satisfies WorkerReply),
+  )
+})
