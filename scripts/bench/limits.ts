@@ -118,16 +118,22 @@ for (const [label, list] of [['memory  rate_limit', LIMIT_ONLY], ['memory  accou
 
 if (!values['no-redis']) {
   const prefix = `sgbench:${process.pid}:`
-  const cfg = RedisStateSchema.parse({ backend: 'redis', url: values.redis, key_prefix: prefix, command_timeout_ms: 2000 })
-  const redis = createRedisState(cfg, { log, metrics })
+  const states: State[] = []
+  // A fresh key space per run, so no run inherits the counters of the one before.
+  const redisState = async (run: string) => {
+    const cfg = RedisStateSchema.parse({ backend: 'redis', url: values.redis, key_prefix: `${prefix}${run}:`, command_timeout_ms: 2000 })
+    const s = createRedisState(cfg, { log, metrics })
+    states.push(s)
+    await s.ready()
+    return s
+  }
   try {
-    await redis.ready()
-    await run('redis   rate_limit, 1 in flight', redis, LIMIT_ONLY, 1, msgs.slice(0, Math.min(COUNT, 20_000)))
-    await run(`redis   rate_limit, ${INFLIGHT} in flight`, redis, LIMIT_ONLY, INFLIGHT, msgs)
-    await run(`redis   account+opt_out+rate_limit, ${INFLIGHT} in flight`, redis, STATEFUL, INFLIGHT, msgs)
+    await run('redis   rate_limit, 1 in flight', await redisState('a'), LIMIT_ONLY, 1, msgs.slice(0, Math.min(COUNT, 20_000)))
+    await run(`redis   rate_limit, ${INFLIGHT} in flight`, await redisState('b'), LIMIT_ONLY, INFLIGHT, msgs)
+    await run(`redis   account+opt_out+rate_limit, ${INFLIGHT} in flight`, await redisState('c'), STATEFUL, INFLIGHT, msgs)
   } finally {
-    await redis.close()
-    // Leave the server as found: the counters expire within a day anyway, but a bench should not wait for that.
+    await Promise.all(states.map((s) => s.close()))
+    // Leave the server as found: the counters would expire within a day, but a bench should not wait for that.
     const { Redis } = await import('ioredis')
     const r = new Redis(values.redis)
     let cursor = '0'

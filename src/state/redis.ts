@@ -8,8 +8,13 @@ import type { RedisStateConfig } from './config.js'
 import { createFailureReporter, type StateDeps } from './failure.js'
 import { windowIndex, type ConsumeRequest, type ConsumeResult, type State } from './types.js'
 
-// KEYS: [bucket key if ARGV[2] == 1], then one key per cap (its window index is part of the key).
-// ARGV: now, has_bucket, rate, burst, bucket_ttl_ms, then per cap: limit, ttl_ms.
+// Counters live in one hash per key (a recipient's minute, hour and day windows together, as in the memory
+// backend): field `<window_ms>` holds the window index, `<window_ms>n` its count. Fewer keys and calls per
+// message was the measured cost on the server (EVALSHA 45 µs with a key per window).
+//
+// KEYS: [bucket key if ARGV[2] == 1], then the distinct counter hashes.
+// ARGV: now, has_bucket, rate, burst, bucket_ttl_ms, cap_count, then per cap: hash index (1-based among
+// the counter hashes), window_ms, window index, limit; then per hash: ttl_ms.
 // Returns 0 when everything was counted, -1 when the bucket is empty, i when cap i (1-based) is full.
 const CONSUME = `
 local now = tonumber(ARGV[1])
@@ -32,27 +37,63 @@ if nb == 1 then
   end
   if tokens < 1 then return -1 end
 end
-local nc = #KEYS - nb
+local nc = tonumber(ARGV[6])
+local ng = #KEYS - nb
+local fields = {}
+for g = 1, ng do fields[g] = {} end
+local pos = {}
 for i = 1, nc do
-  local n = tonumber(redis.call('GET', KEYS[nb + i]) or '0')
-  if n + 1 > tonumber(ARGV[4 + 2 * i]) then return i end
+  local o = 6 + (i - 1) * 4
+  local g = tonumber(ARGV[o + 1])
+  local f = fields[g]
+  f[#f + 1] = ARGV[o + 2]
+  f[#f + 1] = ARGV[o + 2] .. 'n'
+  pos[i] = #f - 1
+end
+local cur = {}
+for g = 1, ng do cur[g] = redis.call('HMGET', KEYS[nb + g], unpack(fields[g])) end
+local counts = {}
+for i = 1, nc do
+  local o = 6 + (i - 1) * 4
+  local g = tonumber(ARGV[o + 1])
+  local n = 0
+  if cur[g][pos[i]] == ARGV[o + 3] then n = tonumber(cur[g][pos[i] + 1]) or 0 end
+  if n + 1 > tonumber(ARGV[o + 4]) then return i end
+  counts[i] = n + 1
 end
 if nb == 1 then
   redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'at', tostring(at))
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
 end
+local writes = {}
+for g = 1, ng do writes[g] = {} end
 for i = 1, nc do
-  if redis.call('INCR', KEYS[nb + i]) == 1 then
-    redis.call('PEXPIRE', KEYS[nb + i], ARGV[5 + 2 * i])
-  end
+  local o = 6 + (i - 1) * 4
+  local w = writes[tonumber(ARGV[o + 1])]
+  w[#w + 1] = ARGV[o + 2]
+  w[#w + 1] = ARGV[o + 3]
+  w[#w + 1] = ARGV[o + 2] .. 'n'
+  w[#w + 1] = counts[i]
+end
+local t0 = 6 + nc * 4
+for g = 1, ng do
+  redis.call('HSET', KEYS[nb + g], unpack(writes[g]))
+  redis.call('PEXPIRE', KEYS[nb + g], ARGV[t0 + g])
 end
 return 0
 `
 
-// KEYS: [counter]; ARGV: by, ttl_ms. The first increment of a window sets its expiry.
+// KEYS: [counter hash]; ARGV: window_ms, window index, by, ttl_ms. Never shortens the hash's life: it may
+// hold a longer window too.
 const INCR = `
-local n = redis.call('INCRBY', KEYS[1], ARGV[1])
-if n == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local n
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  n = redis.call('HINCRBY', KEYS[1], ARGV[1] .. 'n', ARGV[3])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. 'n', ARGV[3])
+  n = tonumber(ARGV[3])
+end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return n
 `
 
@@ -62,7 +103,7 @@ const SCAN_COUNT = 1000
 
 interface ScriptedRedis extends Redis {
   sgConsume(numkeys: number, ...args: (string | number)[]): Promise<number>
-  sgIncr(key: string, by: number, ttl_ms: number): Promise<number>
+  sgIncr(key: string, window_ms: number, w: number, by: number, ttl_ms: number): Promise<number>
 }
 
 const OK: ConsumeResult = Object.freeze({ ok: true })
@@ -119,7 +160,7 @@ export function createRedisState(cfg: RedisStateConfig, deps: StateDeps): State 
 
   const setKey = (set: string) => `${p}s:${set}`
   const valueKey = (key: string) => `${p}v:${key}`
-  const counterKey = (key: string, window_ms: number, w: number) => `${p}c:${key}|${window_ms}|${w}`
+  const counterKey = (key: string) => `${p}c:${key}`
   // Relative to the message's own clock, not the server's: windows are cut from `now`, so the key must live
   // until that window ends by the same clock.
   const ttl = (now: number, window_ms: number, w: number, offset_ms: number) => (w + 1) * window_ms - offset_ms - now + EXPIRY_SLACK_MS
@@ -128,18 +169,29 @@ export function createRedisState(cfg: RedisStateConfig, deps: StateDeps): State 
     const { now, caps, offset_ms } = req
     const hasBucket = req.bucket && req.bucket.rate > 0 ? req.bucket : undefined
     const keys: string[] = []
-    const args: (string | number)[] = [now, hasBucket ? 1 : 0, hasBucket?.rate ?? 0, hasBucket?.burst ?? 0, 0]
+    const args: (string | number)[] = [now, hasBucket ? 1 : 0, hasBucket?.rate ?? 0, hasBucket?.burst ?? 0, 0, caps.length]
     if (hasBucket) {
       keys.push(`${p}b:${hasBucket.key}`)
       // Long enough to refill completely; after that a missing bucket reads as full anyway.
       args[4] = Math.ceil((hasBucket.burst / hasBucket.rate) * 1000) + EXPIRY_SLACK_MS
     }
+    const first = keys.length
+    const groups = new Map<string, number>()
+    const ttls: number[] = []
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i]
       const w = windowIndex(now, cap.window_ms, offset_ms)
-      keys.push(counterKey(cap.key, cap.window_ms, w))
-      args.push(cap.limit, ttl(now, cap.window_ms, w, offset_ms))
+      let g = groups.get(cap.key)
+      if (g === undefined) {
+        keys.push(counterKey(cap.key))
+        g = keys.length - first
+        groups.set(cap.key, g)
+        ttls.push(0)
+      }
+      ttls[g - 1] = Math.max(ttls[g - 1], ttl(now, cap.window_ms, w, offset_ms))
+      args.push(g, cap.window_ms, w, cap.limit)
     }
+    for (const t of ttls) args.push(t)
     const r = await redis.sgConsume(keys.length, ...keys, ...args)
     if (r === 0) return OK
     if (r === -1) return BUCKET_FAILED
@@ -209,11 +261,11 @@ export function createRedisState(cfg: RedisStateConfig, deps: StateDeps): State 
     incr: (key, window_ms, now, by = 1, offset_ms = 0) =>
       call(() => {
         const w = windowIndex(now, window_ms, offset_ms)
-        return redis.sgIncr(counterKey(key, window_ms, w), by, ttl(now, window_ms, w, offset_ms))
+        return redis.sgIncr(counterKey(key), window_ms, w, by, ttl(now, window_ms, w, offset_ms))
       }),
-    resetCounter: (key, window_ms, now, offset_ms = 0) =>
+    resetCounter: (key, window_ms) =>
       call(async () => {
-        await redis.del(counterKey(key, window_ms, windowIndex(now, window_ms, offset_ms)))
+        await redis.hdel(counterKey(key), String(window_ms), `${window_ms}n`)
       }),
     reportFailure,
     close: () => shut(true),
