@@ -42,7 +42,9 @@ export async function adminRequest(
   failed.catch(() => {})
   try {
     await Promise.race([client.connect(), failed])
-    const res = (await Promise.race([client.request(req, timeout), failed])) as AdminResponse | undefined
+    // Our own timer (cleared below) rather than net-ipc's, which outlives a dropped connection and would
+    // keep the command from exiting until it fires.
+    const res = (await Promise.race([client.request(req, 0), failed])) as AdminResponse | undefined
     if (!res || typeof res !== 'object' || typeof (res as { ok?: unknown }).ok !== 'boolean') {
       throw unreachable(socket, 'the process on the socket does not answer like smpp-guard')
     }

@@ -82,7 +82,8 @@ function logFields(req: AdminRequest): Record<string, unknown> {
 export function createAdminServer(cfg: AdminServerConfig, deps: AdminServerDeps): AdminServer {
   const { handlers, log, metrics } = deps
   const path = cfg.socket
-  const server = new Server({ path, max: MAX_CONNECTIONS })
+  // No write retries: an answer to a client that left is dropped at once instead of retried for seconds.
+  const server = new Server({ path, max: MAX_CONNECTIONS, retries: 0 })
   let status: AdminStatus = 'idle'
   let closing: Promise<void> | null = null
 
@@ -113,7 +114,10 @@ export function createAdminServer(cfg: AdminServerConfig, deps: AdminServerDeps)
   }
 
   server.on('request', (req: unknown, respond: (data: unknown) => Promise<void>) => {
-    void dispatch(req).then(respond)
+    // The client may have gone while a slow command (reload) ran; net-ipc then rejects the write.
+    dispatch(req)
+      .then(respond)
+      .catch((err: unknown) => log.debug({ err }, 'admin answer not delivered'))
   })
   server.on('error', (err: unknown) => log.warn({ err }, 'admin socket error'))
 

@@ -3,6 +3,7 @@ import { statSync, writeFileSync, existsSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { adminRequest } from '../../src/ops/admin-client.js'
+import { Client } from 'net-ipc'
 import { createAdminServer } from '../../src/ops/admin-server.js'
 import { captureLog, fakeProxy, startAdmin, tempSocket } from './admin-fixture.js'
 
@@ -115,4 +116,46 @@ t.test('disabled: listen resolves null', async (t) => {
   const server = createAdminServer({ socket: tempSocket(t), enabled: false }, { handlers: fakeProxy().handlers, log: captureLog().log })
   t.equal(await server.listen(), null)
   await server.close()
+})
+
+t.test('a client that leaves, or a shutdown, while a slow command runs is not an error', async (t) => {
+  const socket = tempSocket(t)
+  const gates: (() => void)[] = []
+  let started!: () => void
+  let running = new Promise<void>((r) => (started = r))
+  const finished: Promise<void>[] = []
+  const handlers = {
+    ...fakeProxy().handlers,
+    reload: () => {
+      started()
+      const p = new Promise<void>((r) => gates.push(r)).then(() => ({ ok: true }))
+      finished.push(p.then(() => new Promise<void>((r) => setImmediate(r))))
+      return p
+    },
+  }
+  const server = createAdminServer({ socket }, { handlers, log: captureLog().log })
+  await server.listen()
+  t.teardown(() => server.close())
+
+  const leaver = new Client({ path: socket, reconnect: false })
+  await leaver.connect()
+  void leaver.request({ cmd: 'reload' }, 0).catch(() => {})
+  await running
+  const closed = once(leaver, 'close')
+  leaver.destroy()
+  await closed
+  gates[0]()
+  await finished[0]
+  t.match(await adminRequest(socket, { cmd: 'status' }), { ok: true }, 'still serving')
+
+  running = new Promise<void>((r) => (started = r))
+  const stayer = new Client({ path: socket, reconnect: false })
+  stayer.on('error', () => {})
+  await stayer.connect()
+  void stayer.request({ cmd: 'reload' }, 0).catch(() => {})
+  await running
+  await server.destroy()
+  gates[1]()
+  await finished[1]
+  t.equal(server.status, 'closed', 'shut down with the command still running; its late answer is dropped')
 })
