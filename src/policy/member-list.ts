@@ -61,7 +61,8 @@ export function buildMemberList(sources: Iterable<string>): MemberList {
       exact[n++] = Number(c)
     }
   }
-  const sorted = exact.subarray(0, n).sort()
+  // A copy at the exact size, so the growth slack of the buffer is not kept for the life of the list.
+  const sorted = exact.slice(0, n).sort()
   const lengths = [...new Set([...prefixes].map((p) => p.length))].sort((a, b) => a - b)
   return {
     numbers: n,
