@@ -258,10 +258,16 @@ function workerEntry(): URL {
   return existsSync(fileURLToPath(js)) ? js : new URL('./sqlite-worker.ts', import.meta.url)
 }
 
-/** The sink with writes and purges on a worker thread; queries read the files from this thread. */
-export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
+/**
+ * The sink with writes and purges on a worker thread; queries read the files from this thread. When the
+ * worker cannot start at all (a TypeScript loader that does not reach worker threads, such as tsx), it
+ * writes on this thread instead, with a warning, rather than never store anything.
+ */
+export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps, entry: URL = workerEntry()): Sink {
   ensurePrivateDir(resolve(deps.baseDir, cfg.path))
   let worker: Worker | undefined
+  let answered = false
+  let inThread: Sink | undefined
   let reader: Sink | undefined
   let nextId = 0
   let closed = false
@@ -273,17 +279,24 @@ export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sin
   }
 
   function spawn(): Worker {
-    const w = new Worker(workerEntry(), { workerData: { cfg, baseDir: deps.baseDir } })
+    const w = new Worker(entry, { workerData: { cfg, baseDir: deps.baseDir } })
     w.on('message', (reply: WorkerReply) => {
+      answered = true
       const p = pending.get(reply.id)
       if (!p) return
       pending.delete(reply.id)
       if (reply.ok) p.resolve(reply.result)
       else p.reject(new GuardError('SG_ERR_ARCHIVE_WRITE', `sqlite: ${reply.error}`))
     })
-    // A worker that dies takes its requests with it; the next request starts a new one.
+    // A worker that dies takes its requests with it (the drainer retries them); the next request starts
+    // a new one.
     w.on('error', (err) => {
-      deps.log.error({ err: err.message }, 'archive sqlite worker failed')
+      if (!answered && !inThread) {
+        deps.log.warn({ err: err.message }, 'archive sqlite worker unavailable, writing on the main thread')
+        inThread = openSqliteSink(cfg, deps)
+      } else {
+        deps.log.error({ err: err.message }, 'archive sqlite worker failed')
+      }
       failAll(new GuardError('SG_ERR_ARCHIVE_WRITE', `sqlite worker: ${err.message}`, { cause: err }))
     })
     w.on('exit', () => {
@@ -306,13 +319,15 @@ export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sin
   return {
     kind: 'sqlite',
     async write(batch) {
+      if (inThread) return inThread.write(batch)
       await call({ op: 'write', batch: JSON.stringify(batch) })
     },
     async purge(before) {
+      if (inThread) return inThread.purge(before)
       return (await call({ op: 'purge', before })) ?? 0
     },
     query(q) {
-      reader ??= openSqliteSink(cfg, deps)
+      reader ??= inThread ?? openSqliteSink(cfg, deps)
       return reader.query(q)
     },
     async close() {
@@ -325,6 +340,7 @@ export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sin
       }
       closed = true
       await reader?.close()
+      await inThread?.close()
     },
     destroy(err) {
       if (closed) return
@@ -332,6 +348,7 @@ export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sin
       failAll(err)
       void worker?.terminate()
       reader?.destroy(err)
+      inThread?.destroy(err)
     },
   }
 }

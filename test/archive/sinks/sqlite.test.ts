@@ -39,3 +39,14 @@ t.test('one private file per day', async (t) => {
   for (const f of readdirSync(join(dir, 'a'))) t.equal(statSync(join(dir, 'a', f)).mode & 0o777, 0o600, f)
   t.equal(statSync(join(dir, 'a')).mode & 0o777, 0o700)
 })
+
+t.test('a worker that cannot start falls back to writing on this thread', async (t) => {
+  const dir = t.testdir()
+  const missing = new URL('./no-such-worker.js', import.meta.url)
+  const sink = openSqliteWorkerSink({ sink: 'sqlite', path: 'a', open_days: 2, worker: true }, deps(dir), missing)
+  const r = message()
+  await t.rejects(sink.write([r]), { code: 'SG_ERR_ARCHIVE_WRITE' }, 'the first attempt fails with the worker')
+  await sink.write([r])
+  t.same((await collect(sink.query({}))).map((x) => x.id), [r.id])
+  await sink.close()
+})
