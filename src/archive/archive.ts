@@ -42,6 +42,11 @@ export interface Archive {
   /** Drops days older than retention_days from every sink now (also runs every purge_interval_ms). */
   purge(): Promise<number>
   stats(): SpoolStats
+  /**
+   * False while `append` would be refused (spool full or failed, archive closing). Check it before
+   * forwarding a message to the carrier, so nothing leaves that cannot be archived.
+   */
+  readonly accepting: boolean
   readonly status: ArchiveStatus
   /** Refuses new records, writes the spool, drains into the sinks until close_timeout_ms, releases. */
   close(): Promise<void>
@@ -238,6 +243,9 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
     },
     purge,
     stats: () => spool.stats(),
+    get accepting() {
+      return status === 'open' && spool.accepting
+    },
     get status() {
       return status
     },

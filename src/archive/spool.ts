@@ -268,15 +268,18 @@ export class Spool {
     return this.commitCount
   }
 
-  get full(): boolean {
-    return this.isFull
+  /** False while appends would be refused: full, failed or closing. */
+  get accepting(): boolean {
+    return !this.isFull && !this.failed && !this.closing
   }
 
   append(record: ArchiveRecord): Promise<void> {
     if (this.failed) return Promise.reject(this.failed)
     if (this.closing) return Promise.reject(new GuardError('SG_ERR_SHUTTING_DOWN', 'archive is closing'))
     const buf = frame(record)
-    if (this.diskBytes + this.pendingBytes + buf.length > this.opts.max_bytes) {
+    // Once full, stay refusing until the drainers free a tenth of the cap, so clients see one clear
+    // outage rather than a flicker of accepted and refused messages.
+    if (this.isFull || this.diskBytes + this.pendingBytes + buf.length > this.opts.max_bytes) {
       if (!this.isFull) {
         this.isFull = true
         this.log.error({ bytes: this.diskBytes, max_bytes: this.opts.max_bytes }, 'archive spool full')
