@@ -32,6 +32,8 @@ t.test('other countries pass through in E.164 digits', async (t) => {
   t.equal(normalizeNumber('+447700900123'), '447700900123')
   t.equal(normalizeNumber('00447700900123'), '447700900123')
   t.equal(normalizeNumber('85291234567'), '85291234567', 'Hong Kong is not China +86')
+  t.equal(normalizeNumber('13125551234', Ton.INTERNATIONAL), '13125551234', 'TON international is believed: NANP, not a Chinese mobile')
+  t.equal(normalizeNumber('13125551234', Ton.UNKNOWN), '8613125551234', 'without it, an 11-digit 13… is a Chinese mobile')
 })
 
 t.test('invalid destinations', async (t) => {
