@@ -86,3 +86,42 @@ t.test('a root already at debug is not raised or lowered per account', async (t)
 t.test('pretty printer is optional and detected', async (t) => {
   t.equal(hasPrettyPrinter(), true, 'installed as a development dependency')
 })
+
+t.test('numbers inside message strings and non-error err values', async (t) => {
+  const c = capture()
+  const log = createLogger({ level: 'info' }, c.stream)
+  log.info(`submit to ${NUMBER} refused`)
+  const notAnError = { message: `to ${NUMBER}` }
+  log.warn({ err: notAnError }, 'odd')
+  t.equal(notAnError.message, `to ${NUMBER}`, "the caller's object is left alone")
+  t.match(c.records()[0], { msg: 'submit to 138****8000 refused' })
+  for (const line of c.lines) t.notMatch(line, NUMBER)
+})
+
+t.test('a session logger adopted after bind: child of the session logger, debug when listed', async (t) => {
+  const c = capture()
+  const root = createLogger({ level: 'info' }, c.stream)
+  const logs = createAccountLogs(root, ['acme'])
+  const session = root.child({ sid: 'a7', peer: '127.0.0.1:4000' })
+  const bound = logs.child('acme', {}, session)
+  bound.debug('pdu received')
+  logs.setDebugAccounts([])
+  bound.debug('not any more')
+  bound.info('bind closed')
+  t.match(c.records(), [
+    { sid: 'a7', peer: '127.0.0.1:4000', account: 'acme', msg: 'pdu received', level: 20 },
+    { msg: 'bind closed', level: 30 },
+  ])
+  t.equal(c.lines.length, 2)
+})
+
+t.test('nested masking copies: the logged objects are left as they were', async (t) => {
+  const c = capture()
+  const log = createLogger({ level: 'info' }, c.stream)
+  const pdu = { destination_addr: NUMBER, esm_class: 0x40 }
+  const parts = [{ text: TEXT }, { seq: 2 }]
+  log.info({ pdu, parts, note: 'kept' }, 'parts held')
+  t.same(pdu, { destination_addr: NUMBER, esm_class: 0x40 })
+  t.same(parts, [{ text: TEXT }, { seq: 2 }])
+  t.match(c.records()[0], { pdu: { destination_addr: '138****8000', esm_class: 0x40 }, parts: [{ text: `[${TEXT.length} chars]` }, { seq: 2 }], note: 'kept' })
+})
