@@ -49,7 +49,7 @@ t.test('ack: a record is in the spool file when append resolves, and in the sink
 
 t.test('async: append resolves at once; close writes and drains everything', async (t) => {
   const dir = t.testdir()
-  const cfg = ArchiveSchema.parse({ sink: 'sqlite', path: 'a', durability: 'async', spool: { flush_interval_ms: 50 } })
+  const cfg = ArchiveSchema.parse({ sink: 'sqlite', path: 'a', worker: false, durability: 'async', spool: { flush_interval_ms: 50 } })
   const archive = await createArchive(cfg, deps(dir))
   const ids: string[] = []
   for (let i = 0; i < 500; i++) {
@@ -67,7 +67,7 @@ t.test('several sinks at once; one sink down does not hold back the other', asyn
   const dir = t.testdir()
   // A file where the jsonl directory should be: that sink cannot open until it is removed.
   writeFileSync(join(dir, 'j'), 'blocker')
-  const cfg = ArchiveSchema.parse({ sinks: [{ sink: 'sqlite', path: 's' }, { sink: 'jsonl', path: 'j' }] })
+  const cfg = ArchiveSchema.parse({ sinks: [{ sink: 'sqlite', path: 's', worker: false }, { sink: 'jsonl', path: 'j' }] })
   const metrics = newMetrics()
   const archive = await createArchive(cfg, deps(dir, { metrics }))
   const records = Array.from({ length: 100 }, (_, i) => message({ received_at: T0 + i }))
@@ -123,7 +123,7 @@ t.test('spool full: append rejects with SG_ERR_ARCHIVE_SPOOL_FULL, metric set, a
 t.test('retention: purge drops days older than retention_days', async (t) => {
   const dir = t.testdir()
   const now = T0 + 40 * DAY
-  const cfg = ArchiveSchema.parse({ sink: 'sqlite', path: 'a', retention_days: 30 })
+  const cfg = ArchiveSchema.parse({ sink: 'sqlite', path: 'a', worker: false, retention_days: 30 })
   const archive = await createArchive(cfg, deps(dir, { clock: () => now }))
   const old = message({ received_at: T0 })
   const kept = message({ received_at: now - 30 * DAY + HOUR })
@@ -139,7 +139,7 @@ t.test('retention: purge drops days older than retention_days', async (t) => {
 
 t.test('one process per spool', async (t) => {
   const dir = t.testdir()
-  const cfg = ArchiveSchema.parse({ sink: 'sqlite', path: 'a' })
+  const cfg = ArchiveSchema.parse({ sink: 'sqlite', path: 'a', worker: false })
   const first = await createArchive(cfg, deps(dir))
   await t.rejects(createArchive(cfg, deps(dir)), { code: 'SG_ERR_ARCHIVE_WRITE', message: /in use/ })
   await first.close()
@@ -150,7 +150,7 @@ t.test('one process per spool', async (t) => {
 
 t.test('a record without an id or a time is refused at append', async (t) => {
   const dir = t.testdir()
-  const archive = await createArchive(ArchiveSchema.parse({ sink: 'sqlite', path: 'a' }), deps(dir))
+  const archive = await createArchive(ArchiveSchema.parse({ sink: 'sqlite', path: 'a', worker: false }), deps(dir))
   await t.rejects(archive.append(message({ received_at: Number.NaN })), { code: 'SG_ERR_ARCHIVE_WRITE' })
   await t.rejects(archive.append({ ...message(), id: undefined } as never), { code: 'SG_ERR_ARCHIVE_WRITE' })
   await archive.close()
@@ -158,7 +158,7 @@ t.test('a record without an id or a time is refused at append', async (t) => {
 
 t.test('destroy fails pending appends with the given error', async (t) => {
   const dir = t.testdir()
-  const archive = await createArchive(ArchiveSchema.parse({ sink: 'sqlite', path: 'a' }), deps(dir))
+  const archive = await createArchive(ArchiveSchema.parse({ sink: 'sqlite', path: 'a', worker: false }), deps(dir))
   const pending = archive.append(message())
   const boom = new Error('boom')
   archive.destroy(boom)

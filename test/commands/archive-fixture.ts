@@ -11,7 +11,7 @@ import type { ArchiveRecord } from '../../src/archive/record.js'
 export async function archiveWith(dir: string, records: readonly ArchiveRecord[]): Promise<string> {
   const file = join(dir, 'smpp-guard.yaml')
   writeFileSync(file, 'archive:\n  sink: sqlite\n  path: ../data/archive\n  retention_days: 30\n')
-  const archive = await createArchive(ArchiveSchema.parse({ sink: 'sqlite', path: '../data/archive' }), {
+  const archive = await createArchive(ArchiveSchema.parse({ sink: 'sqlite', path: '../data/archive', worker: false }), {
     log: pino({ level: 'silent' }),
     metrics: createMetrics(),
     baseDir: dir,
