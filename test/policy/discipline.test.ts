@@ -13,7 +13,7 @@ import { createMemoryState } from '../../src/state/memory.js'
 import { MemoryStateSchema } from '../../src/state/config.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { VendorStatus } from '../../src/smpp/status.js'
-import { account, message, silentLog } from './stages/helpers.js'
+import { account, message, silentLog } from './stages/fixture.js'
 
 // Stands in for the content stage: rejects any text containing "赌" with a content rule.
 const fakeContent = defineStage({

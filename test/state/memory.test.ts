@@ -7,7 +7,7 @@ import { createState } from '../../src/state/index.js'
 import { MemoryStateSchema } from '../../src/state/config.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { stateContract } from './contract.js'
-import { silentLog, capturingLog, stateErrorCount } from './helpers.js'
+import { silentLog, capturingLog, stateErrorCount } from './fixture.js'
 
 const deps = () => ({ log: silentLog, metrics: createMetrics() })
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { createRedisState } from '../../src/state/redis.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { stateContract } from './contract.js'
-import { silentLog, capturingLog } from './helpers.js'
+import { silentLog, capturingLog } from './fixture.js'
 import { freePort, isolatedConfig, requireRedis, startPrivateRedis } from './redis-server.js'
 
 const deps = () => ({ log: silentLog, metrics: createMetrics() })

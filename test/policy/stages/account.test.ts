@@ -8,9 +8,9 @@ import { VendorStatus } from '../../../src/smpp/status.js'
 import { CommandStatus } from '../../../src/smpp/constants.js'
 import { SUSPENDED_SET } from '../../../src/policy/suspension.js'
 import type { PolicyConfig } from '../../../src/policy/config.js'
-import { account, judgeWith, silentLog } from './helpers.js'
+import { account, judgeWith, silentLog } from './fixture.js'
 import { freePort, isolatedConfig } from '../../state/redis-server.js'
-import { stateErrorCount } from '../../state/helpers.js'
+import { stateErrorCount } from '../../state/fixture.js'
 
 const memory = () => createMemoryState(MemoryStateSchema.parse({ backend: 'memory' }), { log: silentLog, metrics: createMetrics() })
 

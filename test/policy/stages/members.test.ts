@@ -9,7 +9,7 @@ import { MemoryStateSchema } from '../../../src/state/config.js'
 import { createMetrics } from '../../../src/ops/metrics.js'
 import { VendorStatus } from '../../../src/smpp/status.js'
 import type { PolicyConfig } from '../../../src/policy/config.js'
-import { account, judgeWith, silentLog } from './helpers.js'
+import { account, judgeWith, silentLog } from './fixture.js'
 
 const memory = () => createMemoryState(MemoryStateSchema.parse({ backend: 'memory' }), { log: silentLog, metrics: createMetrics() })
 

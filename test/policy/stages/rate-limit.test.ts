@@ -8,8 +8,8 @@ import { VendorStatus } from '../../../src/smpp/status.js'
 import { CommandStatus } from '../../../src/smpp/constants.js'
 import type { State } from '../../../src/state/types.js'
 import type { PolicyConfig } from '../../../src/policy/config.js'
-import { account, judgeWith, silentLog } from './helpers.js'
-import { stateErrorCount } from '../../state/helpers.js'
+import { account, judgeWith, silentLog } from './fixture.js'
+import { stateErrorCount } from '../../state/fixture.js'
 import { freePort, isolatedConfig, requireRedis } from '../../state/redis-server.js'
 
 const SEC = 1000
