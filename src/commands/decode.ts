@@ -19,7 +19,7 @@ import { statusName } from '../smpp/status.js'
 import { alphabetOf, decodeText, type DataCodingOptions } from '../smpp/text/index.js'
 import { parseUdh, readSarConcat } from '../smpp/udh.js'
 
-const USAGE = `usage: smpp-guard decode [--default-alphabet gsm|ascii|latin1] [--dc-0f gb18030|reserved] HEX|-
+const USAGE = `usage: smpp-guard decode [--default-alphabet gsm|ascii|latin1] [--data-coding-0f gb18030|reserved] HEX|-
   HEX is one whole PDU, header included; spaces, colons and a 0x prefix are ignored; - reads stdin.`
 
 const TAG_NAMES = new Map<number, string>(Object.entries(Tag).map(([k, v]) => [v, k]))
@@ -187,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         'default-alphabet': { type: 'string', default: 'gsm' },
-        'dc-0f': { type: 'string', default: 'gb18030' },
+        'data-coding-0f': { type: 'string', default: 'gb18030' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -201,7 +201,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   const alphabet = values['default-alphabet']
-  const dc0f = values['dc-0f']
+  const dc0f = values['data-coding-0f']
   if ((alphabet !== 'gsm' && alphabet !== 'ascii' && alphabet !== 'latin1') || (dc0f !== 'gb18030' && dc0f !== 'reserved') || positionals.length === 0) {
     console.error(USAGE)
     return 2
@@ -212,7 +212,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`smpp-guard decode: not an even number of hex digits\n${USAGE}`)
     return 2
   }
-  const out = describePdu(Buffer.from(hex, 'hex'), { default_alphabet: alphabet, dc_0f: dc0f })
+  const out = describePdu(Buffer.from(hex, 'hex'), { default_alphabet: alphabet, data_coding_0f: dc0f })
   console.log(JSON.stringify(out, null, 2))
   return out.error === undefined ? 0 : 1
 }

@@ -53,6 +53,8 @@ export const UpstreamSchema = z.strictObject({
   unbind_timeout_ms: z.number().int().min(10).default(2000),
   /** What data_coding 0 means on the carrier link. */
   default_alphabet: Alphabet.default('gsm'),
+  /** What data_coding 0x0F means: GBK/GB18030 (Chinese gateways) or reserved (3GPP TS 23.038). */
+  data_coding_0f: z.enum(['gb18030', 'reserved']).default('gb18030'),
   tls: z.boolean().default(false),
 })
 
@@ -90,6 +92,8 @@ export const AccountSchema = z.strictObject({
   mo_addresses: z.array(z.string()).default([]),
   /** What data_coding 0 means from this client. */
   default_alphabet: Alphabet.default('gsm'),
+  /** What data_coding 0x0F means: GBK/GB18030 (Chinese gateways) or reserved (3GPP TS 23.038). */
+  data_coding_0f: z.enum(['gb18030', 'reserved']).default('gb18030'),
   /** May this account send 8-bit binary (data_coding 2/4)? */
   allow_binary: z.boolean().default(false),
   suspended: z.boolean().default(false),

@@ -16,7 +16,7 @@ export interface DataCodingOptions {
   /** What data_coding 0 means from this peer. */
   readonly default_alphabet: DefaultAlphabet
   /** What 0x0F means: GBK/GB18030 (Chinese gateways, the default) or its TS 23.038 reading (reserved). */
-  readonly dc_0f?: 'gb18030' | 'reserved'
+  readonly data_coding_0f?: 'gb18030' | 'reserved'
 }
 
 const GSM = { kind: 'gsm' } as const
@@ -55,7 +55,7 @@ export function alphabetOf(dataCoding: number, opts: DataCodingOptions): Alphabe
     case DataCoding.ksc5601:
       return { kind: 'national', charset: 'euc-kr' }
     case DataCoding.gbk:
-      return opts.dc_0f === 'reserved' ? { kind: 'unreadable', why: 'reserved' } : GB18030
+      return opts.data_coding_0f === 'reserved' ? { kind: 'unreadable', why: 'reserved' } : GB18030
   }
   if (dc < 0x10) return { kind: 'unreadable', why: 'reserved' }
   // TS 23.038 §4 general (00xx) and automatic-deletion (01xx) groups: bit 5 = compressed, bits 3–2 alphabet.

@@ -26,7 +26,7 @@ t.test('SMPP 3.4 §5.2.19 values', async (t) => {
   t.equal(kind(0x0d), 'unreadable')
   t.equal(kind(0x0e), 'euc-kr')
   t.equal(kind(0x0f), 'gb18030')
-  t.equal(kind(0x0f, { default_alphabet: 'gsm', dc_0f: 'reserved' }), 'unreadable')
+  t.equal(kind(0x0f, { default_alphabet: 'gsm', data_coding_0f: 'reserved' }), 'unreadable')
 })
 
 t.test('TS 23.038 groups read from the whole byte, not & 0x0F', async (t) => {
