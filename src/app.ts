@@ -266,6 +266,7 @@ async function closeAll(started: Closer[], log: Logger): Promise<void> {
   log.info('shutting down')
   for (let i = started.length - 1; i >= 0; i--) {
     const c = started[i]
+    log.debug({ component: c.name }, 'closing')
     try {
       await c.close()
     } catch (err) {

@@ -13,7 +13,7 @@ import { ClientSession, type Delivery, type SessionHandler, type SessionOptions 
 
 export interface InboundServer<D extends Delivery = Delivery> {
   listen(): Promise<{ port: number; tlsPort?: number }>
-  /** Stops accepting; existing sessions are left to the caller (app closes them through the registry). */
+  /** Stops accepting new connections; settles once the existing ones have closed as well. */
   stopAccepting(): Promise<void>
   readonly connections: ReadonlySet<ClientSession<D>>
   close(): Promise<void>
@@ -85,6 +85,7 @@ export function createInboundServer<D extends Delivery>(
     })
   }
 
+  /** Stops listening at once; the promise settles when every connection has gone too (net.Server semantics). */
   function stopAccepting(): Promise<void> {
     closing ??= Promise.all(
       servers.map((s) => new Promise<void>((res) => (s.listening ? s.close(() => res()) : res()))),
@@ -102,8 +103,9 @@ export function createInboundServer<D extends Delivery>(
     stopAccepting,
     connections,
     async close() {
-      await stopAccepting()
+      const stopped = stopAccepting()
       await Promise.all([...connections].map((s) => s.close()))
+      await stopped
     },
     destroy(err) {
       void stopAccepting()
