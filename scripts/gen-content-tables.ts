@@ -1,8 +1,7 @@
 // Builds the traditional/variant → simplified character table once from opencc-js, so the normaliser does
 // a table lookup per UTF-16 unit instead of calling opencc per message (6 µs each, NOTES.md §6).
-// Run with the TypeScript loader tap already installs:
-//   TS_NODE_TRANSPILE_ONLY=1 node --loader @isaacs/ts-node-temp-fork-for-pr-2009/esm \
-//     scripts/gen-content-tables.ts > src/policy/content/data/t2s.ts
+// Run:
+//   node --import tsx scripts/gen-content-tables.ts > src/policy/content/data/t2s.ts
 import * as OpenCC from 'opencc-js'
 
 const converters = (['hk', 'tw', 'twp', 't'] as const).map((from) => OpenCC.Converter({ from, to: 'cn' }))

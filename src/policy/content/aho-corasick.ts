@@ -91,6 +91,7 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
     }
   }
 
+  // `goto` is inlined in the loop below: this is the per-unit hot path (NOTES.md §6).
   return {
     patternCount: patterns.length,
     nodeCount,
@@ -98,12 +99,31 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
       let node = 0
       for (let i = 0; i < length; i++) {
         const c = units[i]
-        let next = goto(node, c)
-        while (next === -1 && node !== 0) {
+        for (;;) {
+          let next = -1
+          if (node === 0) {
+            next = root[c]
+            if (next === 0) break
+          } else {
+            let lo = edgeStart[node]
+            let hi = edgeStart[node + 1] - 1
+            while (lo <= hi) {
+              const mid = (lo + hi) >>> 1
+              const m = edgeChar[mid]
+              if (m < c) lo = mid + 1
+              else if (m > c) hi = mid - 1
+              else {
+                next = edgeNext[mid]
+                break
+              }
+            }
+          }
+          if (next !== -1) {
+            node = next
+            break
+          }
           node = fail[node]
-          next = goto(node, c)
         }
-        node = next === -1 ? 0 : next
         if (node === 0) continue
         if (pattern[node] !== -1) onMatch(i, pattern[node])
         for (let o = out[node]; o > 0; o = out[o]) onMatch(i, pattern[o])

@@ -87,6 +87,10 @@ interface Category {
   readonly tokens: Token[]
   readonly detectorTokens: Array<[DetectorKind, number]>
   readonly combos: Combo[]
+  /** Sum of the positive regex weights: the most they can add. */
+  regexMax: number
+  /** Per token, the scan number that last saw it (no clearing between messages). */
+  readonly marks: Int32Array
   readonly regex: Array<{ name: string; re: RegExp; weight: number }>
 }
 
@@ -102,6 +106,9 @@ interface Meaning {
 }
 
 const HAN = /^\p{Script=Han}+$/u
+const FORMS: readonly TermForm[] = ['plain', 'pinyin', 'initials', 'split', 'variant']
+/** Form codes from here on name a detector hit (its index in the scan's detector list). */
+const DETECTOR = 16
 const isLatin = (c: number) => c >= 0x61 && c <= 0x7a
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39
 // Latin letters and digits run on into their neighbours (dubo inside "hellodubo", 64 inside "16:40"), so a
@@ -176,6 +183,8 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
       tokens: [],
       detectorTokens: [],
       combos: [],
+      regexMax: 0,
+      marks: new Int32Array(0),
       regex: [],
     }
     const tokenIndex = new Map<string, number>()
@@ -266,6 +275,7 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
       c.regex.push({ name: r.name ?? `regex${ri + 1}`, re, weight: r.weight })
     })
     d.allow.forEach((a, i) => addAllow(a, cat, f, ['allow', i]))
+    for (const r of c.regex) if (r.weight > 0) c.regexMax += r.weight
 
     // Generated evasion forms of every literal term with positive weight or in a combo.
     for (let t = 0; t < c.tokens.length; t++) {
@@ -284,7 +294,7 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
         addTerm(syl.map((s) => s[0]).join(''), t, 'initials')
       }
     }
-    return c
+    return { ...c, marks: new Int32Array(c.tokens.length) }
   }
 
   const automaton = buildAutomaton(patterns)
@@ -351,6 +361,25 @@ function createEngine(automaton: Automaton, meanings: Meaning[][], categories: C
     hitCount++
   }
   const hasRegex = categories.some((c) => c.regex.length > 0)
+  const potential = new Float64Array(categories.length)
+  const touched = new Int32Array(categories.length)
+  // Detector kind → the (category, token) pairs that use it.
+  const byDetector = new Map<string, Array<[number, number]>>()
+  categories.forEach((c, ci) => {
+    for (const [kind, t] of c.detectorTokens) {
+      const list = byDetector.get(kind) ?? []
+      list.push([ci, t])
+      byDetector.set(kind, list)
+    }
+  })
+  let stamp = 0
+  // Accepted hits of one scan, as parallel arrays reused across scans.
+  const aCat: number[] = []
+  const aTok: number[] = []
+  const aStart: number[] = []
+  const aEnd: number[] = []
+  const aForm: number[] = []
+  const aEvasive: number[] = []
 
   function boundary(text: string, origIndex: number, cls: number): boolean {
     if (cls === NONE || origIndex < 0 || origIndex >= text.length) return true
@@ -376,13 +405,23 @@ function createEngine(automaton: Automaton, meanings: Meaning[][], categories: C
     for (const re of allowPatterns) {
       for (const m of text.matchAll(re)) (allowed ??= []).push([m.index, m.index + m[0].length - 1])
     }
-    const perCat = new Map<number, TermMatch[]>()
-    const tokenOf = new Map<TermMatch, number>()
-    const add = (cat: number, token: number, tm: TermMatch) => {
-      let list = perCat.get(cat)
-      if (!list) perCat.set(cat, (list = []))
-      list.push(tm)
-      tokenOf.set(tm, token)
+    // Pass 1 keeps accepted hits as numbers only and bounds each category's score from above, so a
+    // category that cannot reach its threshold (most of them, on most messages) builds no objects.
+    stamp++
+    potential.fill(0)
+    let n = 0
+    const accept = (cat: number, token: number, oStart: number, oEnd: number, form: number, evasive: boolean) => {
+      aCat[n] = cat
+      aTok[n] = token
+      aStart[n] = oStart
+      aEnd[n] = oEnd
+      aForm[n] = form
+      aEvasive[n] = evasive ? 1 : 0
+      n++
+      categories[cat].marks[token] = stamp
+      touched[cat] = stamp
+      const w = categories[cat].tokens[token].weight
+      if (w > 0) potential[cat] += w
     }
     for (let h = 0; h < hitCount; h++) {
       const end = hitEnds[h]
@@ -394,29 +433,14 @@ function createEngine(automaton: Automaton, meanings: Meaning[][], categories: C
         const oEnd = offsets[end]
         if (!boundary(text, oStart - 1, m.head) || !boundary(text, oEnd + 1, m.tail)) continue
         if (allowed && allowed.some(([as, ae]) => as <= oStart && oEnd <= ae)) continue
-        const tok = categories[m.cat].tokens[m.token]
-        add(m.cat, m.token, {
-          term: tok.key,
-          form: m.form,
-          weight: tok.weight,
-          start: oStart,
-          end: oEnd,
-          text: text.slice(oStart, oEnd + 1),
-          evasive: m.form !== 'plain' || oEnd - oStart !== end - start,
-        })
+        accept(m.cat, m.token, oStart, oEnd, FORMS.indexOf(m.form), m.form !== 'plain' || oEnd - oStart !== end - start)
       }
     }
-
     const detectors = detect(text, foldInto(text, tables.view, view), opts)
-    if (detectors.length > 0) {
-      for (let ci = 0; ci < categories.length; ci++) {
-        for (const [kind, t] of categories[ci].detectorTokens) {
-          for (const d of detectors) {
-            if (d.kind !== kind) continue
-            add(ci, t, { term: '@' + kind, form: 'plain', weight: categories[ci].tokens[t].weight, start: d.start, end: d.end, text: d.value, evasive: false })
-          }
-        }
-      }
+    for (let di = 0; di < detectors.length; di++) {
+      const d = detectors[di]
+      const users = byDetector.get(d.kind)
+      if (users) for (const [ci, t] of users) accept(ci, t, d.start, d.end, DETECTOR + di, false)
     }
 
     const normalized = foldedString(f)
@@ -424,7 +448,46 @@ function createEngine(automaton: Automaton, meanings: Meaning[][], categories: C
     let below: CategoryHit[] | undefined
     for (let ci = 0; ci < categories.length; ci++) {
       const c = categories[ci]
-      const list = perCat.get(ci)
+      if (touched[ci] !== stamp && c.regexMax === 0) continue
+      let bound = potential[ci] + c.regexMax + (potential[ci] > 0 ? c.evasionBonus : 0)
+      for (const combo of c.combos) {
+        if (combo.weight <= 0) continue
+        let all = true
+        for (const g of combo.groups) {
+          let any = false
+          for (const t of g) {
+            if (c.marks[t] === stamp) {
+              any = true
+              break
+            }
+          }
+          if (!any) {
+            all = false
+            break
+          }
+        }
+        if (all) bound += combo.weight
+      }
+      if (bound < c.threshold && !(opts.explain && potential[ci] > 0)) continue
+      let list: TermMatch[] | undefined
+      const tokenOf = new Map<TermMatch, number>()
+      for (let i = 0; i < n; i++) {
+        if (aCat[i] !== ci) continue
+        const t = aTok[i]
+        const form = aForm[i]
+        const d = form >= DETECTOR ? detectors[form - DETECTOR] : null
+        const tm: TermMatch = {
+          term: c.tokens[t].key,
+          form: d ? 'plain' : FORMS[form],
+          weight: c.tokens[t].weight,
+          start: aStart[i],
+          end: aEnd[i],
+          text: d ? d.value : text.slice(aStart[i], aEnd[i] + 1),
+          evasive: aEvasive[i] === 1,
+        }
+        ;(list ??= []).push(tm)
+        tokenOf.set(tm, t)
+      }
       if (!list && !(hasRegex && c.regex.length > 0)) continue
       const rules: string[] = []
       let score = 0
