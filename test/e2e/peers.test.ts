@@ -142,7 +142,7 @@ function run(): void {
 }
 
 if (!existsSync(join(PEERS, 'fake-smsc')) || !hasPerl) {
-  t.skip(`peers not available (need ${PEERS} and libnet-smpp-perl)`)
+  t.pass(`skipped: peers not available (need ${PEERS} and libnet-smpp-perl)`, { skip: true })
 } else {
   run()
 }
