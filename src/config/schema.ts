@@ -53,8 +53,6 @@ export const UpstreamSchema = z.strictObject({
   unbind_timeout_ms: z.number().int().min(10).default(2000),
   /** What data_coding 0 means on the carrier link. */
   default_alphabet: Alphabet.default('gsm'),
-  /** What data_coding 0x0F means: GBK/GB18030 (Chinese gateways) or reserved (3GPP TS 23.038). */
-  data_coding_0f: z.enum(['gb18030', 'reserved']).default('gb18030'),
   tls: z.boolean().default(false),
 })
 

@@ -333,7 +333,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     if (!first) return
     const base = firstFields.get(first) as Message
     const account = deps.accounts().get(m.system_id)
-    const decoded = decodeAssembled(m, { default_alphabet: account?.default_alphabet ?? 'gsm' })
+    const decoded = decodeAssembled(m, account ?? { default_alphabet: 'gsm' })
     const msg: Message = { ...base, text: decoded.text, encoding: decoded.encoding, decode_error: decoded.decode_error, received_at: m.first_received_at }
     const parts = m.parts.map((h) => h.handle)
     for (const p of parts) firstFields.delete(p)
@@ -372,7 +372,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     }
     if (concat && concat.total > 1) return onPart(session, pdu, seq, f, userData, concat, now)
     const account = session.account as AccountConfig
-    const decoded = decodeText(f.data_coding, userData, { default_alphabet: account.default_alphabet })
+    const decoded = decodeText(f.data_coding, userData, account)
     const part = new Part(session, seq, pdu, 1, f.registered_delivery, now)
     judge(buildMessage(session, f, decoded, 1, now), [part], 0, t0)
   }

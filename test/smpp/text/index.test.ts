@@ -2,6 +2,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import smpp from 'smpp'
 import type { TextEncoding as PolicyEncoding } from '../../../src/policy/message.js'
+import { AccountSchema } from '../../../src/config/schema.js'
 import { DataCoding } from '../../../src/smpp/constants.js'
 import { readSubmitSm } from '../../../src/smpp/pdu.js'
 import {
@@ -110,3 +111,11 @@ for (const [name, dc, arb] of cases) {
     )
   })
 }
+
+t.test('an account config is itself the decode options (default_alphabet, data_coding_0f)', async (t) => {
+  const plain = AccountSchema.parse({ system_id: 'a', password_hash: 'x' })
+  t.same(decodeText(0x0f, hex('c4e3'), plain), { text: '你', encoding: 'gb18030', decode_error: false })
+  const strict = AccountSchema.parse({ system_id: 'a', password_hash: 'x', default_alphabet: 'latin1', data_coding_0f: 'reserved' })
+  t.same(decodeText(0x0f, hex('41'), strict), { text: 'A', encoding: 'unknown', decode_error: true })
+  t.same(decodeText(0, hex('e9'), strict), { text: 'é', encoding: 'latin1', decode_error: false })
+})
