@@ -4,7 +4,8 @@
 //        [--archive none|ack|async] [--receipts-only]
 import { parseArgs } from 'node:util'
 import { hashPassword } from '../../src/inbound/password.js'
-import { cpuMicros, freePort, runClient, startHelper, startProxy, stop, table, type ClientResult } from './lib/harness.js'
+import { join } from 'node:path'
+import { ROOT, cpuMicros, freePort, runClient, startHelper, startProxy, stop, table, type ClientResult } from './lib/harness.js'
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +37,7 @@ accounts:
     password_hash: "${await hashPassword('bench')}"
     max_binds: 64
     tps: 10000000
+rules: ${JSON.stringify(join(ROOT, 'config/rules'))}
 ${archiveYaml(values.archive ?? 'none')}
 metrics: { enabled: false }
 admin: { enabled: false }

@@ -92,10 +92,13 @@ export async function startProxy(yaml: string, port: number): Promise<ChildProce
   const dir = mkdtempSync(join(tmpdir(), 'smpp-guard-bench-'))
   const file = join(dir, 'bench.yaml')
   writeFileSync(file, yaml)
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'run', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
+  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the proxy there when it stops (`--cpu-prof`).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)] : []
+  const child = spawn(process.execPath, [...prof, join(ROOT, 'dist/cli.js'), 'run', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
   children.add(child)
   child.on('exit', () => children.delete(child))
-  await waitForPort(port)
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`smpp-guard exited with ${code} before listening`))))
+  await Promise.race([waitForPort(port), exited])
   return child
 }
 
