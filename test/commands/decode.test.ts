@@ -112,3 +112,22 @@ t.test('broken input is reported, never thrown', async (t) => {
   t.equal((await run(t, [])).code, 2)
   t.equal((await run(t, ['--default-alphabet', 'ebcdic', '00'])).code, 2)
 })
+
+t.test('data_sm, a broken UDH, incomplete sar_*, and a PDU we do not parse', async (t) => {
+  const dataSm = new smpp.PDU('data_sm', {
+    source_addr: '8613800138000',
+    destination_addr: '10690001',
+    data_coding: 8,
+    message_payload: Buffer.from('90008ba2', 'hex'),
+  }).toBuffer()
+  t.match(describePdu(dataSm, gsm), { command: 'data_sm', text_source: 'message_payload', text: '退订', tlvs: [{ name: 'message_payload' }] })
+  const badUdh = encodeSubmitSm(1, { source_addr: 'a', destination_addr: 'b', esm_class: 0x40, short_message: Buffer.from('09000301', 'hex') })
+  t.match(describePdu(badUdh, gsm), { udh: { error: 'udh_too_long', hex: '09000301' } })
+  const halfSar = encodeSubmitSm(1, { source_addr: 'a', destination_addr: 'b', short_message: Buffer.from('x'), tlvs: [uintTlv(Tag.sar_msg_ref_num, 1, 2)] })
+  t.match(describePdu(halfSar, gsm), { sar: { error: 'sar_incomplete' }, text: 'x' })
+  const query = new smpp.PDU('query_sm', { message_id: '42', source_addr: '1' }).toBuffer()
+  t.match(describePdu(query, gsm), { command: 'query_sm', body_hex: /^3432/ })
+  const unknown = Buffer.from('000000100000ffff0000000000000001', 'hex')
+  t.match(describePdu(unknown, gsm), { command: 'unknown', command_id: '0x0000ffff' })
+  t.match((await run(t, ['--help'])).out, /usage: smpp-guard decode/)
+})
