@@ -17,7 +17,7 @@ import type { ArchiveQuery, QueryRow } from './query.js'
 import { DAY_MS, recordTime, type ArchiveRecord } from './record.js'
 import type { Sink, SinkDefinition, SinkDeps } from './sink.js'
 import { sinkDefinitions } from './sinks/index.js'
-import { Spool, type SpoolReader, type SpoolStats } from './spool.js'
+import { Spool, type SpoolBatch, type SpoolReader, type SpoolStats } from './spool.js'
 
 export interface ArchiveDeps {
   readonly log: Logger
@@ -68,9 +68,8 @@ interface SinkEntry {
 
 /** Stable per target, so a cursor follows its sink when the list is reordered. */
 function readerName(cfg: SinkConfig): string {
-  const { sink, ...target } = cfg
-  const key = 'path' in target ? { path: target.path } : target
-  return `${sink}-${createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 12)}`
+  const key = cfg.sink === 'postgres' ? [cfg.url ?? '', cfg.table_prefix] : [cfg.path]
+  return `${cfg.sink}-${createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 12)}`
 }
 
 function definitionOf(cfg: SinkConfig): SinkDefinition {
@@ -162,12 +161,17 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
     const records = m.archiveRecords.labels(label)
     const errors = m.archiveWriteErrors.labels(label)
     let failures = 0
+    // The next batch is read while this one is being stored.
+    let ahead: Promise<SpoolBatch | null> | undefined
+    const settle = () => void ahead?.catch(() => undefined)
     while (!stopping) {
-      const batch = await reader.next(cfg.spool.batch_records)
+      const batch = await (ahead ?? reader.next(cfg.spool.batch_records))
+      ahead = undefined
       if (!batch) return
+      if (!stopping) ahead = reader.next(cfg.spool.batch_records)
       e.pendingSince = recordTime(batch.records[0])
       for (;;) {
-        if (stopping) return
+        if (stopping) return settle()
         try {
           const sink = await openSink(e)
           await sink.write(batch.records)
@@ -180,7 +184,7 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
           try {
             await sleep(backoffMs(failures), undefined, { signal: wake.signal })
           } catch {
-            return
+            return settle()
           }
         }
       }
@@ -193,6 +197,7 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
       if (reader.isCaughtUp()) e.pendingSince = undefined
       updateGauges()
     }
+    settle()
   }
 
   async function purge(): Promise<number> {

@@ -442,6 +442,7 @@ export class Spool {
 
   /** Releases files. Call after the readers are done. */
   async closeFiles(): Promise<void> {
+    await Promise.all(this.readerList.map((r) => r.saveCursor().catch(() => undefined)))
     await Promise.all(this.readerList.map((r) => r.closeFile()))
     await this.fh?.close().catch(() => undefined)
     this.fh = undefined
@@ -464,17 +465,26 @@ export class Spool {
   }
 }
 
+/** How often a reader's cursor is saved; a cursor that lags only means a batch is delivered again. */
+const CURSOR_SAVE_MS = 500
+
 class ReaderImpl implements SpoolReader {
   readonly name: string
+  /** What the consumer has committed. */
   pos: Position
+  /** Where the next read starts: ahead of `pos` while a batch is being stored, so reads overlap writes. */
+  private ahead: Position
   private readonly spool: Spool
   private fh: FileHandle | undefined
   private fhSegment = -1
+  private savedAt = 0
+  private saved: Position | undefined
 
   constructor(spool: Spool, name: string, pos: Position) {
     this.spool = spool
     this.name = name
     this.pos = pos
+    this.ahead = pos
   }
 
   isCaughtUp(): boolean {
@@ -484,14 +494,17 @@ class ReaderImpl implements SpoolReader {
   async next(max: number): Promise<SpoolBatch | null> {
     for (;;) {
       const batch = await this.read(max)
-      if (batch) return batch
+      if (batch) {
+        this.ahead = batch.end
+        return batch
+      }
       if (this.spool.isClosing) return null
-      await this.spool.waitForData(this.pos.seq)
+      await this.spool.waitForData(this.ahead.seq)
     }
   }
 
   private async read(max: number): Promise<SpoolBatch | null> {
-    let { segment, offset, seq } = this.pos
+    let { segment, offset, seq } = this.ahead
     for (;;) {
       const size = this.spool.segmentSize(segment)
       if (size === undefined) {
@@ -554,11 +567,21 @@ class ReaderImpl implements SpoolReader {
 
   async commit(batch: SpoolBatch): Promise<void> {
     this.pos = batch.end
-    const file = join(this.spool.dir, cursorName(this.name))
-    // Not fsynced: a cursor that goes back after a power cut only means a batch is delivered again.
-    await writeFile(file + '.tmp', JSON.stringify({ segment: this.pos.segment, offset: this.pos.offset }), { mode: 0o600 })
-    await rename(file + '.tmp', file)
+    // Deleting segments before the cursor is saved is safe: a saved cursor inside a deleted segment is read
+    // as "that segment was done", and one further back only delivers records again.
+    if (Date.now() - this.savedAt >= CURSOR_SAVE_MS) await this.saveCursor()
     await this.spool.release()
+  }
+
+  async saveCursor(): Promise<void> {
+    const pos = this.pos
+    if (this.saved === pos) return
+    this.savedAt = Date.now()
+    const file = join(this.spool.dir, cursorName(this.name))
+    // Not fsynced, for the same reason.
+    await writeFile(file + '.tmp', JSON.stringify({ segment: pos.segment, offset: pos.offset }), { mode: 0o600 })
+    await rename(file + '.tmp', file)
+    this.saved = pos
   }
 }
 
