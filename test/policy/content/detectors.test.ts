@@ -1,0 +1,45 @@
+import t from 'tap'
+import { detect, signatureOf } from '../../../src/policy/content/detectors.js'
+import { createFolded, foldInto, foldTables } from '../../../src/policy/content/normalize.js'
+
+function kinds(text: string, allowedHosts?: string[]): string[] {
+  const hits = detect(text, foldInto(text, foldTables().view, createFolded()), allowedHosts ? { allowedHosts } : {})
+  return hits.map((h) => `${h.kind}=${h.value}`)
+}
+
+t.test('links with or without a scheme, also spaced out; not decimals', async (t) => {
+  t.ok(kinds('点击 https://x-y.example/a?b=1 领取').includes('link=https://x-y.example/a?b=1'))
+  t.ok(kinds('登录 w w w . icbc-ud . example 升级').includes('link=www.icbc-ud.example'))
+  t.notOk(kinds('余额3,890.10元，费率1.5%').some((k) => k.startsWith('link')))
+})
+
+t.test('allowed hosts and their subdomains are not evidence; shorteners are flagged', async (t) => {
+  t.notOk(kinds('详见 https://m.shop.example/x', ['shop.example']).some((k) => k.startsWith('link')))
+  t.ok(kinds('详见 https://evilshop.example/x', ['shop.example']).some((k) => k.startsWith('link')))
+  t.ok(kinds('点 t.cn/AbC12 看').includes('shortlink=t.cn/abc12'))
+})
+
+t.test('mobile numbers, QQ and WeChat ids, each also a contact', async (t) => {
+  const k = kinds('联系 13000000012 或 QQ：900000034，微信 ab_demo9')
+  t.ok(k.includes('mobile=13000000012'))
+  t.ok(k.includes('qq=qq:900000034'))
+  t.ok(k.includes('wechat=微信ab_demo9'))
+  t.equal(k.filter((x) => x.startsWith('contact=')).length, 3)
+  t.notOk(kinds('订单号 213000000012345').some((x) => x.startsWith('mobile')))
+  t.notOk(kinds('Q3 2026 version2026').some((x) => x.startsWith('qq') || x.startsWith('wechat')))
+})
+
+t.test('obfuscated channels: V信, 威信, 加薇, 扣扣, full-width ＶＸ, a symbol inside 微♥', async (t) => {
+  for (const text of ['加V信 ab', '威信号 abcdef', '加薇：abc', '扣扣 900000001', 'ＶＸ：ｙｄｘ０１', '微♥：lj_demo01']) {
+    t.ok(kinds(text).some((k) => k.startsWith('contact_obfuscated=')), text)
+  }
+  t.notOk(kinds('【微联科技】关注微信公众号查询').some((k) => k.startsWith('contact_obfuscated')))
+})
+
+t.test('signature at the start or the end, or none', async (t) => {
+  t.equal(signatureOf('【云帆科技】您好'), '云帆科技')
+  t.equal(signatureOf('您好【云帆科技】'), '云帆科技')
+  t.equal(signatureOf('您好，没有签名'), null)
+  t.ok(kinds('您好').includes('unsigned='))
+  t.ok(kinds('【甲】您好').includes('signature=【甲】'))
+})
