@@ -1,4 +1,5 @@
 import t from 'tap'
+import fc from 'fast-check'
 import { formatReceipt, formatReceiptDate, parseReceipt, replaceReceiptId } from '../../src/smpp/receipt.js'
 
 const STANDARD =
@@ -59,4 +60,18 @@ t.test('formatReceipt writes the standard layout and parses back', async (t) => 
   t.equal(s, 'id:abc sub:001 dlvrd:000 submit date:2611290938 done date:2611290938 stat:REJECTD err:1035 text:您的验证码是123456,请勿泄露。后面')
   t.same(parseReceipt(s)?.err, '1035')
   t.equal(formatReceipt({ id: '1', submit_date: 'a', done_date: 'b', stat: 'DELIVRD' }), 'id:1 sub:001 dlvrd:000 submit date:a done date:b stat:DELIVRD err:000 text:')
+})
+
+t.test('any text: parsing never throws; a replaced id reads back and nothing else changes', async () => {
+  fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => parseReceipt(s) === undefined || typeof parseReceipt(s)?.id === 'string'))
+  const word = fc.stringMatching(/^[0-9A-Za-z]{1,20}$/)
+  fc.assert(
+    fc.property(word, word, fc.constantFrom('DELIVRD', 'UNDELIV', 'REJECTD'), fc.string({ maxLength: 40 }), (id, newId, stat, text) => {
+      const r = formatReceipt({ id, submit_date: '2611290938', done_date: '2611290939', stat, text })
+      const rewritten = replaceReceiptId(r, newId) as string
+      const a = parseReceipt(r)
+      const b = parseReceipt(rewritten)
+      return b?.id === newId && a?.stat === stat && b.stat === stat && b.text === a.text && rewritten.slice(3 + newId.length) === r.slice(3 + id.length)
+    }),
+  )
 })
