@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { join } from 'node:path'
 import { compileContentRules, type ContentEngine } from '../../../src/policy/content/engine.js'
 import { GuardError } from '../../../src/errors.js'
@@ -36,7 +36,6 @@ terms:
   -25: [$optout]
 `
 
-type Test = typeof t
 
 function rules(t: Test, files: Record<string, string>): string {
   return t.testdir(files)
