@@ -104,10 +104,18 @@ export function restartRequired(prev: Config, next: Config, sections: readonly s
   return out
 }
 
-/** What a config depends on: the file itself, the accounts file, the rules directory. */
+function memberFiles(policy: unknown): string[] {
+  const files = (policy as { members?: { files?: unknown } } | undefined)?.members?.files
+  return Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string') : []
+}
+
+/** What a config depends on: the file itself, the accounts file, the rules directory, member lists. */
 export function defaultWatchPaths(loaded: LoadedConfig): string[] {
-  const paths = [loaded.file, resolve(loaded.baseDir, loaded.config.rules)]
-  if (loaded.config.accounts_file) paths.push(resolve(loaded.baseDir, loaded.config.accounts_file))
+  const { config, baseDir } = loaded
+  const paths = [loaded.file, resolve(baseDir, config.rules)]
+  if (config.accounts_file) paths.push(resolve(baseDir, config.accounts_file))
+  const lists = [...memberFiles(config.policy), ...config.accounts.flatMap((a) => memberFiles(a.policy))]
+  for (const f of new Set(lists)) paths.push(resolve(baseDir, f))
   return paths
 }
 

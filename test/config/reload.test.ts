@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type LoadedConfig } from '../../src/config/load.js'
-import { checkConfig, createReloader, reportCheck, restartRequired, type ReloaderOptions } from '../../src/config/reload.js'
+import { checkConfig, createReloader, defaultWatchPaths, reportCheck, restartRequired, type ReloaderOptions } from '../../src/config/reload.js'
 import { createLogger } from '../../src/ops/logger.js'
 import { createMetrics } from '../../src/ops/metrics.js'
-import { configDir, yamlWith } from './fixture.js'
+import { configDir, HASH, yamlWith } from './fixture.js'
 
 function setup(t: Test, opts: Partial<ReloaderOptions> = {}, yaml = yamlWith()) {
   const dir = configDir(t, { 'sg.yaml': yaml })
@@ -222,4 +222,40 @@ t.test('restartRequired lists changed leaf keys of start-only sections', async (
   const b = loadConfig(join(dir, 'b')).config
   t.same(restartRequired(a, b), ['listen.port', 'upstream.host', 'log.level'], 'debug_accounts is live')
   t.same(restartRequired(a, a), [])
+})
+
+t.test('member lists are watched: global and per-account files', async (t) => {
+  const dir = configDir(t, {
+    'sg.yaml': [
+      'accounts:',
+      `  - { system_id: demo, password_hash: "${HASH}" }`,
+      `  - { system_id: acme, password_hash: "${HASH}", policy: { members: { files: [lists/acme.txt] } } }`,
+      'policy:',
+      '  members:',
+      '    files: [lists/members.txt]',
+      '',
+    ].join('\n'),
+  })
+  mkdirSync(join(dir, 'lists'))
+  writeFileSync(join(dir, 'lists', 'members.txt'), '13800000000\n')
+  writeFileSync(join(dir, 'lists', 'acme.txt'), '13900000000\n')
+  const loaded = loadConfig(join(dir, 'sg.yaml'))
+  t.same(defaultWatchPaths(loaded).sort(), [join(dir, 'lists', 'acme.txt'), join(dir, 'lists', 'members.txt'), join(dir, 'rules'), join(dir, 'sg.yaml')].sort())
+
+  const events = new EventEmitter()
+  const reloader = createReloader({
+    initial: loaded,
+    apply: () => {
+      events.emit('applied')
+    },
+    log: createLogger({ level: 'silent' }),
+    metrics: createMetrics(),
+    signals: false,
+    watch: { watch: true, debounce_ms: 50 },
+  })
+  t.teardown(() => reloader.close())
+  const applied = once(events, 'applied')
+  writeFileSync(join(dir, 'lists', 'acme.txt'), '13900000000\n13900000001\n')
+  await applied
+  t.pass('a member list change reloads')
 })
