@@ -118,7 +118,7 @@ export const LogSchema = z.strictObject({
 })
 
 export const ReloadSchema = z.strictObject({
-  /** Also reload when the config file, the accounts file or a rule file changes (SIGHUP and `admin reload` always work). */
+  /** Also reload when the config file, the accounts file, a rule file or a member list changes (SIGHUP and `admin reload` always work). */
   watch: z.boolean().default(false),
   /** Quiet time after the last file change before reloading: editors write in several steps. */
   debounce_ms: z.number().int().min(50).default(1000),
