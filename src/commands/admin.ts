@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { GuardError } from '../errors.js'
 import { configPath, formatProblem, type ConfigProblem } from '../config/load.js'
-import { adminRequest, adminSocketFromConfig, DEFAULT_ADMIN_TIMEOUT_MS } from '../ops/admin-client.js'
+import { adminRequest, readAdminConfig, DEFAULT_ADMIN_TIMEOUT_MS } from '../ops/admin-client.js'
 import { ADMIN_USAGE, parseAdminArgs } from '../ops/admin-protocol.js'
 
 export interface CommandIo {
@@ -48,7 +48,14 @@ export async function main(argv: string[], io: CommandIo = consoleIo): Promise<n
   }
   try {
     const req = parseAdminArgs(positionals, { src: values.src, dst: values.dst })
-    const socket = values.socket ? resolve(values.socket) : adminSocketFromConfig(configPath(values.config))
+    let socket: string
+    if (values.socket) socket = resolve(values.socket)
+    else {
+      const file = configPath(values.config)
+      const cfg = readAdminConfig(file)
+      if (!cfg.enabled) throw new GuardError('SG_ERR_ADMIN_UNREACHABLE', `the admin socket is turned off in ${resolve(file)} (admin.enabled: false)`)
+      socket = cfg.socket
+    }
     const res = await adminRequest(socket, req, { timeout_ms: timeout })
     if (res.ok) {
       io.out(JSON.stringify(res.result, null, 2))

@@ -59,10 +59,10 @@ export async function adminRequest(
 }
 
 /**
- * The admin socket path named by a config file, resolved like the proxy resolves it (relative to the
+ * The admin section of a config file, the socket resolved like the proxy resolves it (relative to the
  * file). Read leniently on purpose: `admin reload` must reach the proxy even when the edited file is broken.
  */
-export function adminSocketFromConfig(file: string): string {
+export function readAdminConfig(file: string): { socket: string; enabled: boolean } {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -70,7 +70,10 @@ export function adminSocketFromConfig(file: string): string {
     throw new GuardError('SG_ERR_CONFIG_READ', `${file}: ${(err as Error).message}`, { cause: err })
   }
   // parseDocument keeps what it could read before a syntax error, unlike parse().
-  const value = parseDocument(text).getIn(['admin', 'socket'])
-  const socket = typeof value === 'string' ? value : 'data/admin.sock'
-  return resolve(dirname(resolve(file)), socket)
+  const doc = parseDocument(text)
+  const socket = doc.getIn(['admin', 'socket'])
+  return {
+    socket: resolve(dirname(resolve(file)), typeof socket === 'string' ? socket : 'data/admin.sock'),
+    enabled: doc.getIn(['admin', 'enabled']) !== false,
+  }
 }

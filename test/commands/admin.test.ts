@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../../src/commands/admin.js'
-import { adminSocketFromConfig } from '../../src/ops/admin-client.js'
+import { readAdminConfig } from '../../src/ops/admin-client.js'
 import { startAdmin, tempSocket } from '../ops/admin-fixture.js'
 
 function io() {
@@ -45,11 +45,11 @@ t.test('admin commands print the proxy answer as JSON', async (t) => {
 t.test('the socket comes from the config file, relative to it, even when the file is broken', async (t) => {
   const socketDir = tempSocket(t)
   const file = configDir(t, `admin:\n  socket: ${JSON.stringify(socketDir)}\n`)
-  t.equal(adminSocketFromConfig(file), socketDir)
+  t.same(readAdminConfig(file), { socket: socketDir, enabled: true })
   const rel = configDir(t, 'admin:\n  socket: run/admin.sock\nlisten: [broken\n')
-  t.equal(adminSocketFromConfig(rel), join(rel, '..', 'run', 'admin.sock'))
+  t.equal(readAdminConfig(rel).socket, join(rel, '..', 'run', 'admin.sock'))
   const none = configDir(t, 'listen: { port: 2775 }\n')
-  t.equal(adminSocketFromConfig(none), join(none, '..', 'data', 'admin.sock'))
+  t.equal(readAdminConfig(none).socket, join(none, '..', 'data', 'admin.sock'))
 
   const { socket } = await startAdmin(t, socketDir)
   const c = io()
@@ -64,6 +64,13 @@ t.test('clear error when the proxy is not running', async (t) => {
   t.equal(await main(['--socket', socket, 'status'], c.io), 3)
   t.match(c.err.join('\n'), /proxy admin socket not reachable: .*admin\.sock: no socket there: is the proxy running/)
   t.same(c.out, [])
+})
+
+t.test('a config with the admin socket turned off says so', async (t) => {
+  const file = configDir(t, 'admin:\n  enabled: false\n')
+  const c = io()
+  t.equal(await main(['--config', file, 'status'], c.io), 3)
+  t.match(c.err.join('\n'), /admin socket is turned off in .*admin\.enabled: false/)
 })
 
 t.test('usage errors exit 2 without connecting', async (t) => {
