@@ -169,12 +169,12 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
       ahead = undefined
       if (!batch) return
       if (!stopping) ahead = reader.next(cfg.spool.batch_records)
-      e.pendingSince = recordTime(batch.records[0])
+      e.pendingSince = recordTime(JSON.parse(batch.payloads[0]) as ArchiveRecord)
       for (;;) {
         if (stopping) return settle()
         try {
           const sink = await openSink(e)
-          await sink.write(batch.records)
+          await (sink.writeJson ? sink.writeJson(`[${batch.payloads.join(',')}]`) : sink.write(batch.records))
           break
         } catch (err) {
           failures++
@@ -192,7 +192,7 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
         log.warn({ sink: label, failures }, 'archive sink recovered')
         failures = 0
       }
-      records.inc(batch.records.length)
+      records.inc(batch.payloads.length)
       await reader.commit(batch)
       if (reader.isCaughtUp()) e.pendingSince = undefined
       updateGauges()

@@ -19,6 +19,11 @@ export interface Sink {
    * delivers at least once, so a batch may come again after a crash or a failed write.
    */
   write(batch: readonly ArchiveRecord[]): Promise<void>
+  /**
+   * The same, given the batch as a JSON array text: lets a sink that serialises anyway (to a worker
+   * thread) skip parsing and re-serialising on the proxy's thread.
+   */
+  writeJson?(json: string): Promise<void>
   /** Removes every day that ends at or before `before` (epoch ms); returns how many days were removed. */
   purge(before: number): Promise<number>
   /** Records matching `q` in time order, messages with their receipts joined. */

@@ -32,7 +32,9 @@ export interface SpoolDeps {
 }
 
 export interface SpoolBatch {
-  readonly records: ArchiveRecord[]
+  /** Each record's JSON as spooled; `records` parses them on first use. */
+  readonly payloads: readonly string[]
+  readonly records: readonly ArchiveRecord[]
   /** Opaque position after the batch: hand it back to `commit`. */
   readonly end: Position
 }
@@ -524,11 +526,11 @@ class ReaderImpl implements SpoolReader {
     }
     const limit = this.spool.segmentSize(segment) as number
     const fh = await this.fileFor(segment)
-    const records: ArchiveRecord[] = []
+    const payloads: string[] = []
     let buf: Buffer = Buffer.alloc(0)
     let bufStart = offset
     let pos = offset
-    while (records.length < max && pos < limit) {
+    while (payloads.length < max && pos < limit) {
       if (pos + HEADER > bufStart + buf.length) {
         buf = await readAt(fh, pos, Math.min(READ_CHUNK, limit - pos))
         bufStart = pos
@@ -544,10 +546,10 @@ class ReaderImpl implements SpoolReader {
       if (len > MAX_FRAME || crc32(payload) !== buf.readUInt32BE(rel + 4)) {
         throw new GuardError('SG_ERR_ARCHIVE_WRITE', `spool segment ${segment} corrupt at offset ${pos}`)
       }
-      records.push(JSON.parse(payload.toString('utf8')) as ArchiveRecord)
+      payloads.push(payload.toString('utf8'))
       pos += HEADER + len
     }
-    return { records, end: { segment, offset: pos, seq: seq + records.length } }
+    return batchOf(payloads, { segment, offset: pos, seq: seq + payloads.length })
   }
 
   private async fileFor(segment: number): Promise<FileHandle> {
@@ -582,6 +584,17 @@ class ReaderImpl implements SpoolReader {
     await writeFile(file + '.tmp', JSON.stringify({ segment: pos.segment, offset: pos.offset }), { mode: 0o600 })
     await rename(file + '.tmp', file)
     this.saved = pos
+  }
+}
+
+function batchOf(payloads: string[], end: Position): SpoolBatch {
+  let records: ArchiveRecord[] | undefined
+  return {
+    payloads,
+    end,
+    get records() {
+      return (records ??= payloads.map((p) => JSON.parse(p) as ArchiveRecord))
+    },
   }
 }
 

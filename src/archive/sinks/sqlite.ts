@@ -322,6 +322,10 @@ export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps, entr
       if (inThread) return inThread.write(batch)
       await call({ op: 'write', batch: JSON.stringify(batch) })
     },
+    async writeJson(json) {
+      if (inThread) return inThread.write(JSON.parse(json) as ArchiveRecord[])
+      await call({ op: 'write', batch: json })
+    },
     async purge(before) {
       if (inThread) return inThread.purge(before)
       return (await call({ op: 'purge', before })) ?? 0
