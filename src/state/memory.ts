@@ -145,8 +145,9 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Stat
       const cap = caps[i]
       let slots = found[i]
       if (!slots) {
-        slots = i > 0 && caps[i - 1].key === cap.key && found[i - 1] ? found[i - 1]! : []
-        if (slots.length === 0) counters.set(cap.key, slots)
+        // New key: an earlier cap of this message may have just created its entry.
+        slots = counters.get(cap.key)
+        if (!slots) counters.set(cap.key, (slots = []))
         found[i] = slots
       }
       bumpSlots(slots, cap.window_ms, wins[i], 1)

@@ -59,25 +59,32 @@ for i = 1, nc do
   local n = 0
   if cur[g][pos[i]] == ARGV[o + 3] then n = tonumber(cur[g][pos[i] + 1]) or 0 end
   if n + 1 > tonumber(ARGV[o + 4]) then return i end
-  counts[i] = n + 1
+  counts[i] = n
 end
 if nb == 1 then
   redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'at', tostring(at))
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
 end
-local writes = {}
-for g = 1, ng do writes[g] = {} end
+-- One new total per field, even when two caps name the same key and window: each counts once.
+local totals = {}
+for g = 1, ng do totals[g] = {} end
 for i = 1, nc do
   local o = 6 + (i - 1) * 4
-  local w = writes[tonumber(ARGV[o + 1])]
-  w[#w + 1] = ARGV[o + 2]
-  w[#w + 1] = ARGV[o + 3]
-  w[#w + 1] = ARGV[o + 2] .. 'n'
-  w[#w + 1] = counts[i]
+  local acc = totals[tonumber(ARGV[o + 1])]
+  local f = ARGV[o + 2]
+  if acc[f] == nil then acc[f] = { ARGV[o + 3], counts[i] } end
+  acc[f][2] = acc[f][2] + 1
 end
 local t0 = 6 + nc * 4
 for g = 1, ng do
-  redis.call('HSET', KEYS[nb + g], unpack(writes[g]))
+  local args = {}
+  for f, v in pairs(totals[g]) do
+    args[#args + 1] = f
+    args[#args + 1] = v[1]
+    args[#args + 1] = f .. 'n'
+    args[#args + 1] = v[2]
+  end
+  redis.call('HSET', KEYS[nb + g], unpack(args))
   redis.call('PEXPIRE', KEYS[nb + g], ARGV[t0 + g])
 end
 return 0

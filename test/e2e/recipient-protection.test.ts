@@ -80,7 +80,7 @@ t.test('two proxy instances on one Redis enforce one recipient cap', async (t) =
   const carrier = await createCarrier({ port: 0 })
   t.teardown(() => carrier.close())
   const redis = isolatedConfig(t)
-  const extra = `state: { backend: redis, url: "${redis.url}", key_prefix: "${redis.key_prefix}" }
+  const extra = `state: { backend: redis, url: "${redis.url}", key_prefix: "${redis.key_prefix}", command_timeout_ms: 5000 }
 policy: { rate_limit: { recipient: [{ window_s: 3600, limit: 2 }], duplicate: [] } }
 `
   const a = await start(t, dir, 'a', carrier.port, extra)

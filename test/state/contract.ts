@@ -1,6 +1,7 @@
 // Behaviour every state backend must show. memory.test.ts and redis.test.ts run it against a fresh
 // instance each time; the windows and the bucket are driven by explicit `now` values, never by sleeping.
 import type { Test } from 'tap'
+import fc from 'fast-check'
 import type { State } from '../../src/state/types.js'
 
 export type MakeState = (t: Test) => Promise<State>
@@ -123,5 +124,61 @@ export function stateContract(t: Test, make: MakeState): void {
     await t.rejects(s.has('x', 'y'), { code: 'SG_ERR_STATE_UNAVAILABLE' })
     await t.rejects(s.consume({ now: T0, offset_ms: 0, caps: [] }), { code: 'SG_ERR_STATE_UNAVAILABLE' })
     t.equal(s.close(), s.close(), 'close is idempotent')
+  })
+}
+
+/** A reference model of consume(): plain arrays, obviously right, slow. */
+function modelConsume(
+  m: { counts: Map<string, number>; tokens: Map<string, { t: number; at: number }> },
+  req: { now: number; offset_ms: number; bucket?: { key: string; rate: number; burst: number }; caps: readonly { key: string; window_ms: number; limit: number }[] },
+): { ok: true } | { ok: false; failed: 'bucket' | number } {
+  let tokens = 0
+  let at = req.now
+  if (req.bucket && req.bucket.rate > 0) {
+    const b = m.tokens.get(req.bucket.key)
+    tokens = b ? b.t : req.bucket.burst
+    at = b ? b.at : req.now
+    if (b && req.now > b.at) {
+      tokens = Math.min(req.bucket.burst, b.t + ((req.now - b.at) * req.bucket.rate) / 1000)
+      at = req.now
+    }
+    if (tokens < 1) return { ok: false, failed: 'bucket' }
+  }
+  const keys = req.caps.map((c) => `${c.key}|${c.window_ms}|${Math.floor((req.now + req.offset_ms) / c.window_ms)}`)
+  for (let i = 0; i < req.caps.length; i++) if ((m.counts.get(keys[i]) ?? 0) + 1 > req.caps[i].limit) return { ok: false, failed: i }
+  if (req.bucket && req.bucket.rate > 0) m.tokens.set(req.bucket.key, { t: tokens - 1, at })
+  for (const k of keys) m.counts.set(k, (m.counts.get(k) ?? 0) + 1)
+  return { ok: true }
+}
+
+export function stateModelCheck(t: Test, make: MakeState): void {
+  t.test('consume agrees with a reference model on random sequences (property)', async (t) => {
+    const s = await make(t)
+    const cap = fc.record({ key: fc.constantFrom('a', 'b', 'c'), window_ms: fc.constantFrom(1000, 5000, 60_000), limit: fc.integer({ min: 0, max: 4 }) })
+    const op = fc.record({
+      dt: fc.integer({ min: 0, max: 2500 }),
+      bucket: fc.option(fc.record({ key: fc.constantFrom('x', 'y'), rate: fc.constantFrom(1, 2), burst: fc.integer({ min: 1, max: 3 }) }), { nil: undefined }),
+      caps: fc.array(cap, { maxLength: 5 }),
+    })
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
+        // Each run gets keys of its own, so earlier runs leave nothing behind.
+        const tag = `p${run++}:`
+        const model = { counts: new Map<string, number>(), tokens: new Map<string, { t: number; at: number }>() }
+        let now = T0
+        for (const o of ops) {
+          now += o.dt
+          // The rate of one bucket key must not change between calls: fix it per key.
+          const bucket = o.bucket && { key: tag + o.bucket.key, rate: o.bucket.key === 'x' ? 1 : 2, burst: o.bucket.key === 'x' ? 2 : 3 }
+          const req = { now, offset_ms: 0, bucket, caps: o.caps.map((c) => ({ ...c, key: tag + c.key })) }
+          const want = modelConsume(model, req)
+          const got = await s.consume(req)
+          if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`at ${now - T0} ms ${JSON.stringify(req)}: got ${JSON.stringify(got)}, model ${JSON.stringify(want)}`)
+        }
+      }),
+      { numRuns: 40 },
+    )
+    t.pass('matches the model')
   })
 }

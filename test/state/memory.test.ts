@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtempSync, readFileSync, rmSync, appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,17 +6,19 @@ import { createMemoryState } from '../../src/state/memory.js'
 import { createState } from '../../src/state/index.js'
 import { MemoryStateSchema } from '../../src/state/config.js'
 import { createMetrics } from '../../src/ops/metrics.js'
-import { stateContract } from './contract.js'
+import { stateContract, stateModelCheck } from './contract.js'
 import { silentLog, capturingLog, stateErrorCount } from './fixture.js'
 
 const deps = () => ({ log: silentLog, metrics: createMetrics() })
 
 t.test('memory backend passes the state contract', async (t) => {
-  stateContract(t, async (t) => {
+  const make = async (t: Test) => {
     const s = createMemoryState(MemoryStateSchema.parse({ backend: 'memory' }), deps())
     t.teardown(() => s.close())
     return s
-  })
+  }
+  stateContract(t, make)
+  stateModelCheck(t, make)
 })
 
 t.test('createState picks the backend from config', async (t) => {

@@ -45,7 +45,9 @@ export function isolatedConfig(t: Test, overrides: Partial<RedisStateConfig> = {
       r.disconnect()
     }
   })
-  return RedisStateSchema.parse({ backend: 'redis', url: REDIS_URL, key_prefix, ...overrides })
+  // A generous command timeout: a loaded test machine must not turn a slow answer into a failed test.
+  // Outage tests set their own.
+  return RedisStateSchema.parse({ backend: 'redis', url: REDIS_URL, key_prefix, command_timeout_ms: 5000, ...overrides })
 }
 
 export async function freePort(): Promise<number> {

@@ -1,7 +1,7 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createRedisState } from '../../src/state/redis.js'
 import { createMetrics } from '../../src/ops/metrics.js'
-import { stateContract } from './contract.js'
+import { stateContract, stateModelCheck } from './contract.js'
 import { silentLog, capturingLog } from './fixture.js'
 import { freePort, isolatedConfig, requireRedis, startPrivateRedis } from './redis-server.js'
 
@@ -10,12 +10,14 @@ const T0 = Date.UTC(2026, 0, 1, 10, 0, 30)
 
 t.test('redis backend passes the state contract', async (t) => {
   if (!(await requireRedis(t))) return
-  stateContract(t, async (t) => {
+  const make = async (t: Test) => {
     const s = createRedisState(isolatedConfig(t), deps())
     t.teardown(() => s.close())
     await s.ready()
     return s
-  })
+  }
+  stateContract(t, make)
+  stateModelCheck(t, make)
 })
 
 t.test('two instances on one Redis share a recipient cap and a bucket', async (t) => {
