@@ -3,6 +3,7 @@
 // cost 80 MB and no objects; a lookup is a binary search. Prefixes are few and kept in a Set per length.
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { GuardError } from '../errors.js'
 import { normalizeNumber } from './numbers.js'
 
 export interface MemberList {
@@ -89,5 +90,14 @@ export function buildMemberList(sources: Iterable<string>): MemberList {
 
 /** Reads the files (relative to `baseDir`) and inline entries into one list. */
 export function loadMemberList(files: readonly string[], inline: readonly string[], baseDir: string): MemberList {
-  return buildMemberList([...files.map((f) => readFileSync(resolve(baseDir, f), 'utf8')), inline.join('\n')])
+  const texts = files.map((f) => {
+    const path = resolve(baseDir, f)
+    try {
+      return readFileSync(path, 'utf8')
+    } catch (err) {
+      // A config error, so that start-up and reload name the file and keep the last good policy.
+      throw new GuardError('SG_ERR_CONFIG_INVALID', `member list ${path}: ${(err as Error).message}`, { cause: err })
+    }
+  })
+  return buildMemberList([...texts, inline.join('\n')])
 }

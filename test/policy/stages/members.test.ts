@@ -68,6 +68,15 @@ t.test('off by default; per-account lists override the global setting', async (t
   t.match(await own({ destination_addr: '13800138000' }, 0), { action: 'reject' })
 })
 
+t.test('a missing list file is a config error naming the file', async (t) => {
+  const state = memory()
+  t.teardown(() => state.close())
+  t.throws(() => judgeWith([members], account({ system_id: 'acme' }), { members: { mode: 'enforce', files: ['nope.txt'] } } as PolicyConfig, state, tmpdir()), {
+    code: 'SG_ERR_CONFIG_INVALID',
+    message: /member list .*nope\.txt/,
+  })
+})
+
 t.test('prefix spellings', async (t) => {
   t.equal(normalizePrefix('138'), '86138')
   t.equal(normalizePrefix('+86138'), '86138')
