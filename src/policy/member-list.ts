@@ -101,3 +101,12 @@ export function loadMemberList(files: readonly string[], inline: readonly string
   })
   return buildMemberList([...texts, inline.join('\n')])
 }
+
+/**
+ * Every member list file a configuration names (global and per account), resolved: for the reloader's
+ * `watchPaths`, so a new export of a list is picked up without a command.
+ */
+export function memberListPaths(config: { readonly policy: object; readonly accounts: readonly { readonly policy: object }[] }, baseDir: string): string[] {
+  const files = (p: object) => ((p as { members?: { files?: readonly string[] } }).members?.files ?? []).map((f) => resolve(baseDir, f))
+  return [...new Set([...files(config.policy), ...config.accounts.flatMap((a) => files(a.policy))])]
+}

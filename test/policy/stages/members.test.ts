@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import members from '../../../src/policy/stages/members.js'
-import { buildMemberList, normalizePrefix } from '../../../src/policy/member-list.js'
+import { buildMemberList, memberListPaths, normalizePrefix } from '../../../src/policy/member-list.js'
 import { createMemoryState } from '../../../src/state/memory.js'
 import { MemoryStateSchema } from '../../../src/state/config.js'
 import { createMetrics } from '../../../src/ops/metrics.js'
@@ -75,6 +75,14 @@ t.test('a missing list file is a config error naming the file', async (t) => {
     code: 'SG_ERR_CONFIG_INVALID',
     message: /member list .*nope\.txt/,
   })
+})
+
+t.test('memberListPaths: every named file once, resolved', async (t) => {
+  const config = {
+    policy: { members: { mode: 'off', files: ['lists/all.txt'] } },
+    accounts: [{ policy: { members: { files: ['lists/a.txt', 'lists/all.txt'] } } }, { policy: {} }],
+  }
+  t.same(memberListPaths(config, '/etc/sg'), ['/etc/sg/lists/all.txt', '/etc/sg/lists/a.txt'])
 })
 
 t.test('prefix spellings', async (t) => {
