@@ -25,6 +25,8 @@ import { createDiscipline, type Discipline } from './policy/discipline.js'
 import { createPolicyAdmin } from './policy/admin.js'
 import { createMoOptOut, type MoOptOutHandler } from './policy/opt-out.js'
 import type { Message } from './policy/message.js'
+import type { Verdict } from './policy/verdict.js'
+import { Tally } from './proxy/tally.js'
 import { createAccounts, type Accounts } from './inbound/accounts.js'
 import { createRegistry } from './inbound/registry.js'
 import { createInboundServer, type InboundServer } from './inbound/server.js'
@@ -90,7 +92,10 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
     const pipeline: Pipeline = createPipeline()
     const discipline: Discipline = createDiscipline(cfg.policy as PolicyConfig, cfg.accounts, { state, log, metrics, clock })
     pipeline.onVerdict(discipline.onVerdict)
-    pipeline.onVerdict(verdictMetrics(metrics))
+    const verdicts = verdictMetrics(metrics)
+    pipeline.onVerdict(verdicts.hook)
+    const untickVerdicts = timer.add(() => verdicts.tally.flush())
+    started.push({ name: 'verdict-metrics', close: () => (untickVerdicts(), verdicts.tally.flush()) })
     const compile = (l: LoadedConfig): Compiled => ({
       config: l.config,
       accounts: createAccounts(l.config.accounts),
@@ -287,24 +292,20 @@ async function destroyAll(started: Closer[], err?: Error): Promise<void> {
   }
 }
 
-/** Verdict counters; children resolved once per account/outcome, not per message. */
+/** Verdict counters, tallied per message and added to prom-client once per tick (see proxy/tally.ts). */
 function verdictMetrics(metrics: Metrics) {
-  const children = new Map<string, { inc(): void }>()
-  const child = (key: string, make: () => { inc(): void }) => {
-    let c = children.get(key)
-    if (!c) children.set(key, (c = make()))
-    return c
-  }
-  return (msg: Message, verdict: Parameters<Parameters<Pipeline['onVerdict']>[0]>[1]) => {
+  const tally = new Tally()
+  const hook = (msg: Message, verdict: Verdict) => {
     const a = msg.system_id
     const outcome = verdict.action === 'reject' ? 'reject' : verdict.shadow.length > 0 ? 'monitor' : 'allow'
-    child(`s\0${a}\0${outcome}`, () => metrics.submits.labels(a, outcome)).inc()
+    tally.add(`s\0${a}\0${outcome}`, () => metrics.submits.labels(a, outcome))
     if (verdict.action === 'reject') {
       const { rule, category, status } = verdict
-      child(`r\0${a}\0${rule}\0${category}\0${status}`, () => metrics.rejections.labels(a, rule, category, statusName(status))).inc()
+      tally.add(`r\0${a}\0${rule}\0${category}\0${status}`, () => metrics.rejections.labels(a, rule, category, statusName(status)))
     }
-    for (const h of verdict.shadow) child(`m\0${a}\0${h.rule}\0${h.category}`, () => metrics.shadowHits.labels(a, h.rule, h.category)).inc()
+    for (const h of verdict.shadow) tally.add(`m\0${a}\0${h.rule}\0${h.category}`, () => metrics.shadowHits.labels(a, h.rule, h.category))
   }
+  return { hook, tally }
 }
 
 /** A message as a client would send it, for `admin rules test`. */

@@ -303,7 +303,6 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
       return
     }
     this.#inFlight++
-    this.#deps.metrics.clientInFlight.inc()
     // Reading stops at the window; what is left of the current chunk is still served, so the overshoot is
     // bounded by one socket read and nothing is buffered beyond it.
     if (this.#inFlight >= this.#window) this.#pause()
@@ -313,7 +312,6 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   /** Ends one submit_sm: writes its response (already carrying the client's sequence number). */
   completeSubmit(resp: Buffer): void {
     this.#inFlight--
-    this.#deps.metrics.clientInFlight.dec()
     if (this.#status === 'closed') return
     this.#write(resp)
     if (this.#inFlight < this.#window) this.#resume()
@@ -452,7 +450,6 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     const bindType = this.#bindType
     this.#status = 'closed'
     this.#untick()
-    if (this.#inFlight > 0) this.#deps.metrics.clientInFlight.dec(this.#inFlight)
     if (wasBound && bindType) this.#deps.metrics.clientSessions.labels(bindType).dec()
     const reason = this.#closeReason ?? (this.#firstError ? 'socket_error' : 'peer_closed')
     const undelivered: D[] = []

@@ -8,6 +8,7 @@ const DEC = /^[0-9]+$/
 const MAX_ID = 65
 
 export function normaliseId(id: string): string {
+  if (isCanonical(id)) return id
   const s = id.trim().toLowerCase()
   let i = 0
   while (i < s.length - 1 && s.charCodeAt(i) === 48) i++
@@ -28,4 +29,15 @@ export function idVariants(id: string): string[] {
     if (dec !== n) out.push(dec)
   }
   return out
+}
+
+/** Most carriers already send canonical ids: checking is cheaper than building new strings per message. */
+function isCanonical(id: string): boolean {
+  const n = id.length
+  if (n === 0 || (n > 1 && id.charCodeAt(0) === 48)) return false
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i)
+    if (c <= 32 || (c >= 65 && c <= 90)) return false
+  }
+  return true
 }

@@ -30,6 +30,7 @@ import { normaliseId } from './message-id.js'
 import { createDeliveryRouter, OutboundDelivery, type DeliveryRouter } from './deliveries.js'
 import { Part, PartRequest, Submission, type SubmissionHost } from './submission.js'
 import { encodeRejectedReceipt } from './synth-receipt.js'
+import { Tally } from './tally.js'
 import { createCarrierDeliverHandler, type MoHook } from './carrier-deliver.js'
 import type { CarrierAck } from './deliveries.js'
 
@@ -83,15 +84,13 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   const reassembler = new Reassembler<Part>(cfg.reassembly)
   const issuerPrefix = randomBytes(4).toString('hex')
   let issued = 0
-  const responseCounters = new Map<number, { inc(): void }>()
+  const tally = new Tally()
+  const responseKeys = new Map<number, string>()
 
   function countResponse(status: number): void {
-    let c = responseCounters.get(status)
-    if (!c) {
-      c = metrics.responses.labels(statusName(status))
-      responseCounters.set(status, c)
-    }
-    c.inc()
+    let key = responseKeys.get(status)
+    if (key === undefined) responseKeys.set(status, (key = statusName(status)))
+    tally.add(key, () => metrics.responses.labels(key as string))
   }
 
   /** Proxy-issued message ids: 16 hex digits, unique per process start, never reused. */
@@ -208,7 +207,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
 
   function judge(msg: Message, parts: Part[], missing: number, t0: number): void {
     const policy = deps.policies?.().get(msg.system_id)
-    if (!deps.pipeline || !policy) return decide(msg, parts, missing, ALLOW, t0)
+    if (!deps.pipeline || !policy) return decide(msg, parts, missing, ALLOW, t0, false)
     let v: Verdict | Promise<Verdict>
     try {
       v = deps.pipeline.judge(msg, policy, msg.received_at)
@@ -217,20 +216,21 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     }
     if (typeof (v as Promise<Verdict>).then === 'function') {
       ;(v as Promise<Verdict>).then(
-        (verdict) => decide(msg, parts, missing, verdict, t0),
+        (verdict) => decide(msg, parts, missing, verdict, t0, true),
         (err: unknown) => judgeFailed(msg, parts, err),
       )
-    } else decide(msg, parts, missing, v as Verdict, t0)
+    } else decide(msg, parts, missing, v as Verdict, t0, true)
   }
 
   function judgeFailed(msg: Message, parts: Part[], err: unknown): void {
     log.error({ err, system_id: msg.system_id }, 'policy failed')
     // A broken stage must not let a message through unjudged: the client may retry.
-    decide(msg, parts, 0, { action: 'reject', rule: 'proxy.policy_error', category: 'system', status: CommandStatus.ESME_RSYSERR, shadow: NO_SHADOW }, 0)
+    decide(msg, parts, 0, { action: 'reject', rule: 'proxy.policy_error', category: 'system', status: CommandStatus.ESME_RSYSERR, shadow: NO_SHADOW }, 0, false)
   }
 
-  function decide(msg: Message, parts: Part[], missing: number, verdict: Verdict, t0: number): void {
-    if (t0 > 0) metrics.policyLatency.observe((performance.now() - t0) / 1000)
+  /** `t0` is performance.now() when the message was read (0: not timed); `judged` when a pipeline ran. */
+  function decide(msg: Message, parts: Part[], missing: number, verdict: Verdict, t0: number, judged: boolean): void {
+    if (judged && t0 > 0) metrics.policyLatency.observe((performance.now() - t0) / 1000)
     const s = new Submission(msg.system_id, msg, verdict, parts, missing, host, clock())
     if (verdict.action === 'reject') {
       for (const p of parts) {
@@ -412,6 +412,10 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   }
 
   const untick = deps.timer.add((now) => {
+    tally.flush()
+    let inFlight = 0
+    for (const s of registry.all()) inFlight += s.inFlight
+    metrics.clientInFlight.set(inFlight)
     idMap.expire(now)
     metrics.receiptMapEntries.set(idMap.size)
     const expired = reassembler.tick(now)
@@ -431,6 +435,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       untick()
       for (const m of reassembler.drain()) judgeLong(m)
       updateReassemblyGauges()
+      tally.flush()
     },
   }
 }

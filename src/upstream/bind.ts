@@ -137,7 +137,6 @@ export class CarrierBind implements FrameSink {
     const seq = this.#nextSeq()
     writeSequence(req.pdu, seq)
     this.#pending.set(seq, { req, sentAt: this.#clock() })
-    this.#deps.metrics.upstreamInFlight.inc()
     this.#write(req.pdu)
     return true
   }
@@ -275,7 +274,6 @@ export class CarrierBind implements FrameSink {
   #failAll(err: GuardError): void {
     if (this.#pending.size === 0) return
     const list = [...this.#pending.values()]
-    this.#deps.metrics.upstreamInFlight.dec(list.length)
     this.#pending.clear()
     for (const p of list) p.req.onCarrierFailure(err)
   }
@@ -326,7 +324,6 @@ export class CarrierBind implements FrameSink {
     const p = this.#pending.get(seq)
     if (!p) return
     this.#pending.delete(seq)
-    this.#deps.metrics.upstreamInFlight.dec()
     this.#deps.metrics.carrierLatency.observe((this.#clock() - p.sentAt) / 1000)
     p.req.onCarrierResponse(pdu)
     if (this.#status === 'unbinding') return
@@ -406,7 +403,6 @@ export class CarrierBind implements FrameSink {
       p.req.onCarrierFailure(new GuardError('SG_ERR_UPSTREAM_TIMEOUT'))
     }
     if (expired > 0) {
-      this.#deps.metrics.upstreamInFlight.dec(expired)
       this.#log.warn({ expired }, 'carrier response timeout')
       if (this.#status === 'bound') this.#deps.events.onReady(this)
     }

@@ -81,7 +81,13 @@ export function createUpstreamPool(cfg: UpstreamConfig, deps: UpstreamDeps): Ups
     }
   }
 
-  const untick = deps.timer.add((now) => expireQueue(now))
+  // The in-flight gauge is sampled here rather than moved per PDU (two gauge updates per message).
+  const untick = deps.timer.add((now) => {
+    expireQueue(now)
+    let inFlight = 0
+    for (const b of binds) inFlight += b.inFlight
+    deps.metrics.upstreamInFlight.set(inFlight)
+  })
 
   function queued(): number {
     return queue.length - head

@@ -33,7 +33,8 @@ admin: { enabled: false }
 log: { level: silent }
 `,
   )
-  const app = await startApp(loadConfig(join(dir, 'config.yaml')), { log: pino({ level: 'silent' }), timer: new CoarseTimer(50), signals: false })
+  const timer = new CoarseTimer(50)
+  const app = await startApp(loadConfig(join(dir, 'config.yaml')), { log: pino({ level: 'silent' }), timer, signals: false })
   let closed = false
   t.teardown(() => (closed ? undefined : app.close()))
   const c = await createClient({ port: app.smpp.port, system_id: 'demo', password: 'demo' })
@@ -42,6 +43,13 @@ log: { level: silent }
   const [d] = await c.waitForDeliveries(1)
   t.match(d.fields.short_message.toString('latin1'), new RegExp(`^id:${r.message_id} `), 'receipt routed back')
 
+  // Counters are tallied per message and added on the next tick, which runs after the proxy's own.
+  await new Promise<void>((resolve) => {
+    const off = timer.add(() => {
+      off()
+      resolve()
+    })
+  })
   const res = await fetch(`http://127.0.0.1:${app.metricsAddress?.port}/metrics`)
   const body = await res.text()
   t.match(body, /smpp_guard_submits_total\{account="demo",verdict="allow"\} 1/)

