@@ -1,9 +1,13 @@
 // Archive throughput without the proxy: the spool alone (group-committed appends, no sink), then spool +
 // sink end to end, in `ack` and `async` durability. `inflight` appends are outstanding at once, as the
 // submit_sm of many client windows are in a running proxy. Reports appends/s (acknowledged), p50/p99
-// append latency, records/s until the sink holds everything, and the worst event-loop stall (the sqlite
-// sink writes synchronously on the main thread). Bounded by --count; stops by itself.
-// usage: node --import tsx scripts/bench/archive.ts [--count N] [--inflight N] [--sink sqlite|jsonl|postgres] [--pg-url URL]
+// append latency, records/s until the sink holds everything, and the worst event-loop stall of this (the
+// proxy's) thread. Bounded by --count; stops by itself.
+// usage: node --import @tapjs/typescript/import scripts/bench/archive.ts [--count N] [--inflight N] [--sink sqlite|jsonl|postgres] [--pg-url URL]
+// The TypeScript loader also compiles inside the sqlite worker thread and slows it; for figures, compile first:
+//   npx tsc --strict --outDir /tmp/sg-bench --rootDir . --module nodenext --target es2022 --skipLibCheck --types node scripts/bench/archive.ts
+//   (with node_modules and {"type":"module"} beside it), then node /tmp/sg-bench/scripts/bench/archive.js
+// tsx does not reach worker threads at all: under it the sqlite sink falls back to writing on the main thread.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,6 +55,7 @@ interface Run {
 async function drive(append: (r: MessageRecord) => Promise<void>): Promise<Run> {
   const lat = new Float64Array(COUNT)
   let next = 0
+  let sinceYield = 0
   const t0 = performance.now()
   async function worker(): Promise<void> {
     while (next < COUNT) {
@@ -59,7 +64,11 @@ async function drive(append: (r: MessageRecord) => Promise<void>): Promise<Run> 
       await append(record(i))
       lat[i] = performance.now() - s
       // A proxy gets its submits from socket reads: let I/O and timers run, as they would between reads.
-      if ((i & 63) === 0) await new Promise((res) => setImmediate(res))
+      // The count is shared, so in async mode (appends resolve at once) no worker runs on in microtasks.
+      if (++sinceYield >= 64) {
+        await new Promise((res) => setImmediate(res))
+        sinceYield = 0
+      }
     }
   }
   await Promise.all(Array.from({ length: INFLIGHT }, worker))
@@ -74,10 +83,16 @@ async function spoolOnly(durability: 'ack' | 'async'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-spool-'))
   try {
     const spool = await Spool.open({ dir, durability, max_bytes: 8 * 1024 ** 3, segment_bytes: 16 * 1024 ** 2, flush_interval_ms: 200, readers: [] }, { log })
+    const loop = monitorEventLoopDelay({ resolution: 10 })
+    loop.enable()
     const r = await drive((rec) => spool.append(rec))
+    loop.disable()
     await spool.close()
     await spool.closeFiles()
-    console.log(`spool only      ${durability.padEnd(5)}  ${fmt(r.appendsPerSec).padStart(9)} appends/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`)
+    console.log(
+      `spool only      ${durability.padEnd(5)}  ${fmt(r.appendsPerSec).padStart(9)} appends/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
+        `                                   event loop max stall ${(loop.max / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`,
+    )
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -93,6 +108,8 @@ async function endToEnd(durability: 'ack' | 'async'): Promise<void> {
   try {
     const cfg = ArchiveSchema.parse({ ...sinkCfg, durability, spool: { path: 'spool', max_bytes: 8 * 1024 ** 3 } })
     const archive = await createArchive(cfg, { log, metrics: createMetrics(), baseDir: dir })
+    // A purge goes through the sink's worker thread: waiting for it keeps the worker's start out of the timing.
+    await archive.purge()
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
     const t0 = performance.now()
