@@ -137,7 +137,11 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
     })
     upstream = pool
     proxy = createProxy(
-      { receipts: cfg.receipts, reassembly: cfg.reassembly, upstream_alphabet: cfg.upstream.default_alphabet },
+      {
+        receipts: { ...cfg.receipts, queue_dir: cfg.receipts.queue_dir && resolve(baseDir, cfg.receipts.queue_dir) },
+        reassembly: cfg.reassembly,
+        upstream_alphabet: cfg.upstream.default_alphabet,
+      },
       {
         log,
         metrics,

@@ -51,6 +51,8 @@ export interface DeliveryRouter {
   onClosed(undelivered: readonly OutboundDelivery[]): void
   queued(system_id: string): number
   readonly totalQueued: number
+  /** Empties every queue (shutdown, to persist them). */
+  drainQueues(): OutboundDelivery[]
 }
 
 interface Fifo {
@@ -165,6 +167,11 @@ export function createDeliveryRouter(
       for (let i = undelivered.length - 1; i >= 0; i--) offer(undelivered[i], true)
     },
     queued: (system_id) => size(queues.get(system_id)),
+    drainQueues() {
+      const out: OutboundDelivery[] = []
+      for (const id of [...queues.keys()]) for (let d = take(id); d; d = take(id)) out.push(d)
+      return out
+    },
     get totalQueued() {
       return total
     },

@@ -31,6 +31,7 @@ import { createDeliveryRouter, OutboundDelivery, type DeliveryRouter } from './d
 import { Part, PartRequest, Submission, type SubmissionHost } from './submission.js'
 import { encodeRejectedReceipt } from './synth-receipt.js'
 import { Tally } from './tally.js'
+import { loadDeliveries, saveDeliveries } from './receipt-store.js'
 import { createCarrierDeliverHandler, type MoHook } from './carrier-deliver.js'
 import type { CarrierAck } from './deliveries.js'
 
@@ -40,6 +41,7 @@ export interface ArchiveSink {
 }
 
 export interface ProxyConfig {
+  /** `queue_dir` already resolved against the config file's directory ('' keeps queues in memory only). */
   readonly receipts: ReceiptsConfig
   readonly reassembly: ReassemblyConfig
   /** What data_coding 0 means in what the carrier sends (receipts, MO). */
@@ -68,7 +70,10 @@ export interface Proxy {
   onCarrierDeliver(bind: CarrierAck, pdu: Buffer): void
   readonly idMap: IdMap
   readonly router: DeliveryRouter
-  /** Judges what is still held for reassembly (incomplete) so nothing is left unanswered. */
+  /**
+   * Judges what is still held for reassembly (incomplete) so nothing is left unanswered, and writes the
+   * queued receipts and MO to `receipts.queue_dir`. Call after the client sessions have closed.
+   */
   close(): void
 }
 
@@ -411,6 +416,12 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     },
   }
 
+  if (cfg.receipts.queue_dir) {
+    const stored = loadDeliveries(cfg.receipts.queue_dir)
+    for (const d of stored) router.offer(new OutboundDelivery(d.pdu, d.system_id, d.kind, null, 0))
+    if (stored.length > 0) log.info({ count: stored.length }, 'queued deliveries restored')
+  }
+
   const untick = deps.timer.add((now) => {
     tally.flush()
     let inFlight = 0
@@ -436,6 +447,11 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       for (const m of reassembler.drain()) judgeLong(m)
       updateReassemblyGauges()
       tally.flush()
+      if (cfg.receipts.queue_dir) {
+        const list = router.drainQueues()
+        saveDeliveries(cfg.receipts.queue_dir, list)
+        if (list.length > 0) log.info({ count: list.length }, 'queued deliveries saved')
+      }
     },
   }
 }

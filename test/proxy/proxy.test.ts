@@ -2,6 +2,9 @@
 import t from 'tap'
 import { once } from 'node:events'
 import net from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Framer } from '../../src/smpp/framer.js'
 import { CommandId, CommandStatus, DataCoding, EsmClass, Tag } from '../../src/smpp/constants.js'
 import { encodeBindResp, encodeSubmitSm, cstringTlv, uintTlv, type SmRequest } from '../../src/smpp/encode.js'
@@ -208,4 +211,34 @@ t.test('MO is routed by destination address; unroutable MO is acknowledged', asy
   t.equal(b.deliveries.length, 1)
   t.equal(a.deliveries[0].fields.destination_addr, '1069000123')
   t.same(seen.sort(), ['acme:TD', 'beta:你好'], 'the MO hook saw each routed MO')
+})
+
+t.test('queued receipts survive a restart when receipts.queue_dir is set', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-queue-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const first = await startHarness(t, { carrier: { dlr: true, dlr_delay_ms: 5 }, receipts: { queue_dir: dir } })
+  const tx = await first.client({ ...ACME, bind: 'tx' })
+  const rs = await Promise.all([1, 2].map((i) => tx.submit({ ...base, registered_delivery: 1, short_message: Buffer.from(`p${i}`) })))
+  while (first.proxy.router.queued('acme') < 2) await once(first.carrier!, 'deliver_sm_resp')
+  await first.close()
+
+  const second = await startHarness(t, { receipts: { queue_dir: dir } })
+  const rx = await second.client({ ...ACME, bind: 'rx' })
+  const got = await rx.waitForDeliveries(2)
+  t.same(got.map((d) => parseReceipt(d.fields.short_message.toString('latin1'))?.id).sort(), rs.map((r) => r.message_id).sort())
+})
+
+t.test('closing drains in-flight submits before unbinding the client', async (t) => {
+  const h = await startHarness(t, { carrier: { resp_delay_ms: 200 } })
+  const c = await h.client({ ...ACME, window: 5 })
+  const seen: number[] = []
+  c.on('pdu', (p: Buffer) => seen.push(readCommandId(p)))
+  const pending = [1, 2, 3].map((i) => c.submit({ ...base, short_message: Buffer.from(`d${i}`) }))
+  while (h.carrier!.submits.length < 3) await once(h.carrier!, 'submit')
+  const closing = h.server.close()
+  const results = await Promise.all(pending)
+  t.same(results.map((r) => r.status), [0, 0, 0], 'in-flight submits answered with the carrier result')
+  await closing
+  await c.closed
+  t.equal(seen.at(-1), CommandId.unbind, 'then unbound')
 })
