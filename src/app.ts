@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { LoadedConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { createReloader, type Reloader } from './config/reload.js'
-import { createLogger } from './ops/logger.js'
+import { createAccountLogs, createLogger } from './ops/logger.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { createHttpServer } from './ops/http.js'
 import { createAdminServer } from './ops/admin-server.js'
@@ -71,6 +71,7 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
   const log = opts.log ?? createLogger(cfg.log)
   const timer = opts.timer ?? coarseTimer
   const metrics = createMetrics()
+  const accountLogs = createAccountLogs(log, cfg.log.debug_accounts)
   const clock = Date.now
   // Started resources, in start order; closed from the end.
   const started: Closer[] = []
@@ -166,7 +167,7 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
         drain_timeout_ms: cfg.upstream.response_timeout_ms,
         unbind_timeout_ms: cfg.upstream.unbind_timeout_ms,
       },
-      { log, metrics, timer, handler: p.handler, baseDir },
+      { log, metrics, timer, handler: p.handler, baseDir, accountLog: (id, bindings, parent) => accountLogs.child(id, bindings, parent) },
     )
     const smpp = await server.listen()
     listening = true
@@ -241,6 +242,7 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
       apply: (next) => {
         const compiled = compile(next)
         discipline.update(next.config.policy as PolicyConfig, next.config.accounts)
+        accountLogs.setDebugAccounts(next.config.log.debug_accounts)
         current = compiled
       },
     })

@@ -9,7 +9,7 @@ import type { ListenConfig } from '../config/schema.js'
 import type { Metrics } from '../ops/metrics.js'
 import type { CoarseTimer } from '../util/coarse-timer.js'
 import { GuardError } from '../errors.js'
-import { ClientSession, type Delivery, type SessionHandler, type SessionOptions } from './session.js'
+import { ClientSession, type Delivery, type SessionDeps, type SessionHandler, type SessionOptions } from './session.js'
 
 export interface InboundServer<D extends Delivery = Delivery> {
   listen(): Promise<{ port: number; tlsPort?: number }>
@@ -25,6 +25,7 @@ export interface InboundDeps<D extends Delivery> {
   readonly metrics: Metrics
   readonly timer: CoarseTimer
   readonly handler: SessionHandler<D>
+  readonly accountLog?: SessionDeps['accountLog']
   /** Relative TLS file paths resolve against this (the config file's directory). */
   readonly baseDir?: string
   readonly clock?: () => number

@@ -68,6 +68,8 @@ export interface SessionOptions {
 
 export interface SessionDeps {
   readonly log: Logger
+  /** The bound session's logger (`log.debug_accounts` lifts one account to debug); a plain child otherwise. */
+  readonly accountLog?: (system_id: string, bindings: Record<string, unknown>, parent: Logger) => Logger
   readonly metrics: Metrics
   readonly timer: CoarseTimer
   readonly clock?: () => number
@@ -273,7 +275,8 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     this.#bindType = bindType
     this.#account = res.account
     this.#window = res.account.window ?? this.#opts.window
-    this.#log = this.#log.child({ system_id: res.account.system_id, bind_type: bindType })
+    const bindings = { system_id: res.account.system_id, bind_type: bindType }
+    this.#log = this.#deps.accountLog ? this.#deps.accountLog(res.account.system_id, bindings, this.#log) : this.#log.child(bindings)
     this.#cork()
     this.#write(encodeBindResp(id, CommandStatus.ESME_ROK, seq, res.account.system_id))
     this.#deps.metrics.clientSessions.labels(bindType).inc()
