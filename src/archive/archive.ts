@@ -10,6 +10,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
+import pino from 'pino'
+import { configPath, loadConfig } from '../config/load.js'
 import { GuardError } from '../errors.js'
 import type { Metrics } from '../ops/metrics.js'
 import type { ArchiveConfig, SinkConfig } from './config.js'
@@ -345,4 +347,11 @@ export async function openArchiveReader(cfg: ArchiveConfig, deps: Pick<ArchiveDe
     },
     close: () => sink.close(),
   }
+}
+
+/** For commands: loads the config file (--config, SMPP_GUARD_CONFIG or the default) and opens a reader. */
+export async function openConfiguredReader(configFlag: string | undefined, sinkIndex = 0): Promise<ArchiveReader> {
+  const loaded = loadConfig(configPath(configFlag))
+  const log = pino({ level: 'warn', base: { name: 'smpp-guard' } }, pino.destination({ dest: 2, sync: true }))
+  return openArchiveReader(loaded.config.archive, { log, baseDir: loaded.baseDir }, sinkIndex)
 }

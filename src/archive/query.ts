@@ -1,6 +1,7 @@
 // The lawful-query filters and the rows queries return. Every sink answers the same `ArchiveQuery` with the
 // same semantics; `matchesQuery` is the reference the SQL sinks' WHERE clauses mirror (and the JSON lines
 // sink uses directly).
+import { GuardError } from '../errors.js'
 import type { ArchiveVerdict, MessageRecord, MoRecord, ReceiptRecord } from './record.js'
 import { recordTime } from './record.js'
 
@@ -44,4 +45,12 @@ export function matchesQuery(r: MessageRecord | MoRecord, q: ArchiveQuery): bool
 /** Receipts in arrival order, for the message rows' `receipts`. */
 export function sortReceipts(list: ReceiptInfo[]): ReceiptInfo[] {
   return list.sort((a, b) => a.at - b.at || a.message_id.localeCompare(b.message_id))
+}
+
+/** A --from/--to value: ISO 8601 date or date-time, a bare date meaning midnight UTC. */
+export function parseQueryTime(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v)
+  if (Number.isNaN(ms)) throw new GuardError('SG_ERR_USAGE', `--${flag}: not an ISO date or date-time: ${v}`)
+  return ms
 }

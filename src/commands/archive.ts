@@ -6,13 +6,12 @@ import { open, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Writable } from 'node:stream'
-import pino from 'pino'
-import { openArchiveReader, type ArchiveReader } from '../archive/archive.js'
-import type { ArchiveQuery, QueryRow } from '../archive/query.js'
+import { openConfiguredReader, type ArchiveReader } from '../archive/archive.js'
+import { parseQueryTime, type ArchiveQuery, type QueryRow } from '../archive/query.js'
 import type { ArchiveVerdict } from '../archive/record.js'
-import { configPath, loadConfig } from '../config/load.js'
+import { GuardError } from '../errors.js'
 
-export interface CommandIo {
+interface CommandIo {
   readonly out: Writable
   readonly err: Writable
 }
@@ -23,7 +22,7 @@ const USAGE = `usage:
                            [--format jsonl|csv] [--limit N] [--sink N]
   smpp-guard archive export --from ISO --to ISO [filters as for query] --out DIR [--format jsonl|csv]`
 
-export const filterOptions = {
+const filterOptions = {
   config: { type: 'string' },
   account: { type: 'string' },
   src: { type: 'string' },
@@ -39,26 +38,18 @@ export const filterOptions = {
   out: { type: 'string' },
 } as const
 
-export class UsageError extends Error {}
-
-/** ISO 8601 date or date-time; a bare date is midnight UTC. */
-export function parseTime(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v)
-  if (Number.isNaN(ms)) throw new UsageError(`--${flag}: not an ISO date or date-time: ${v}`)
-  return ms
-}
+const usage = (detail: string) => new GuardError('SG_ERR_USAGE', detail)
 
 function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
   if (v === undefined) return undefined
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${flag}: one of ${allowed.join(', ')}`)
+  if (!(allowed as readonly string[]).includes(v)) throw usage(`--${flag}: one of ${allowed.join(', ')}`)
   return v as T
 }
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${flag}: a whole number`)
+  if (!Number.isInteger(n) || n < 0) throw usage(`--${flag}: a whole number`)
   return n
 }
 
@@ -70,19 +61,12 @@ function queryOf(v: Values): ArchiveQuery {
     account: v.account,
     src: v.src,
     dst: v.dst,
-    from: parseTime('from', v.from),
-    to: parseTime('to', v.to),
+    from: parseQueryTime('from', v.from),
+    to: parseQueryTime('to', v.to),
     text: v.text,
     verdict: oneOf<ArchiveVerdict>('verdict', v.verdict, ['allow', 'reject', 'monitor']),
     limit: positiveInt('limit', v.limit),
   }
-}
-
-/** Loads the config and opens the archive for reading. */
-export async function openReader(v: Values, sinkIndex = 0): Promise<ArchiveReader> {
-  const loaded = loadConfig(configPath(v.config))
-  const log = pino({ level: 'warn', base: { name: 'smpp-guard' } }, pino.destination({ dest: 2, sync: true }))
-  return openArchiveReader(loaded.config.archive, { log, baseDir: loaded.baseDir }, sinkIndex)
 }
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? '' : new Date(ms).toISOString())
@@ -98,12 +82,12 @@ function csvCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
-export function csvHeader(): string {
+function csvHeader(): string {
   return CSV_COLUMNS.join(',') + '\r\n'
 }
 
 /** RFC 4180 row; times ISO 8601 UTC; receipts as `message_id:state:error@time` joined by spaces. */
-export function csvRow(r: QueryRow): string {
+function csvRow(r: QueryRow): string {
   const cells: Record<(typeof CSV_COLUMNS)[number], unknown> =
     r.kind === 'message'
       ? {
@@ -147,10 +131,10 @@ function warnBacklog(reader: ArchiveReader, io: CommandIo): void {
 
 async function query(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({ args: argv, options: filterOptions, strict: true })
-  if (values.out) throw new UsageError('--out belongs to export')
+  if (values.out) throw usage('--out belongs to export')
   const q = queryOf(values)
   const format = oneOf('format', values.format, ['jsonl', 'csv'] as const) ?? 'jsonl'
-  const reader = await openReader(values, positiveInt('sink', values.sink) ?? 0)
+  const reader = await openConfiguredReader(values.config, positiveInt('sink', values.sink) ?? 0)
   try {
     warnBacklog(reader, io)
     await writeRows(reader.query(q), format, io.out)
@@ -168,14 +152,14 @@ async function sha256(file: string): Promise<string> {
 
 async function exportRecords(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({ args: argv, options: filterOptions, strict: true })
-  if (!values.from || !values.to || !values.out) throw new UsageError('export needs --from, --to and --out')
-  if (values.kind) throw new UsageError('export writes messages and MO messages; --kind belongs to query')
+  if (!values.from || !values.to || !values.out) throw usage('export needs --from, --to and --out')
+  if (values.kind) throw usage('export writes messages and MO messages; --kind belongs to query')
   const q = queryOf(values)
   const format = oneOf('format', values.format, ['jsonl', 'csv'] as const) ?? 'jsonl'
   const dir = resolve(values.out)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  if (readdirSync(dir).length > 0) throw new UsageError(`--out ${dir} is not empty`)
-  const reader = await openReader(values, positiveInt('sink', values.sink) ?? 0)
+  if (readdirSync(dir).length > 0) throw usage(`--out ${dir} is not empty`)
+  const reader = await openConfiguredReader(values.config, positiveInt('sink', values.sink) ?? 0)
   const files: { name: string; records: number; bytes: number; sha256: string }[] = []
   try {
     warnBacklog(reader, io)
@@ -217,7 +201,7 @@ export async function main(argv: string[], io: CommandIo = { out: process.stdout
     io.err.write(USAGE + '\n')
     return 2
   } catch (err) {
-    if (err instanceof UsageError || String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
+    if ((err instanceof GuardError && err.code === 'SG_ERR_USAGE') || String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
       io.err.write(`smpp-guard archive: ${(err as Error).message}\n${USAGE}\n`)
       return 2
     }

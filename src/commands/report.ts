@@ -1,7 +1,15 @@
 // `smpp-guard report violations`: rejected (and monitor-mode) messages per account and category, counted
 // from the archive over a time range.
 import { parseArgs } from 'node:util'
-import { openReader, parseTime, UsageError, type CommandIo } from './archive.js'
+import type { Writable } from 'node:stream'
+import { openConfiguredReader } from '../archive/archive.js'
+import { parseQueryTime } from '../archive/query.js'
+import { GuardError } from '../errors.js'
+
+interface CommandIo {
+  readonly out: Writable
+  readonly err: Writable
+}
 
 const USAGE = 'usage: smpp-guard report violations [--config FILE] [--from ISO] [--to ISO] [--format table|json]'
 
@@ -19,11 +27,11 @@ async function violations(argv: string[], io: CommandIo): Promise<number> {
     strict: true,
   })
   const format = values.format ?? 'table'
-  if (format !== 'table' && format !== 'json') throw new UsageError('--format: one of table, json')
-  const from = parseTime('from', values.from)
-  const to = parseTime('to', values.to)
+  if (format !== 'table' && format !== 'json') throw new GuardError('SG_ERR_USAGE', '--format: one of table, json')
+  const from = parseQueryTime('from', values.from)
+  const to = parseQueryTime('to', values.to)
   const counts = new Map<string, { account: string; category: string; rejected: number; monitored: number }>()
-  const reader = await openReader(values)
+  const reader = await openConfiguredReader(values.config)
   try {
     for (const verdict of ['reject', 'monitor'] as const) {
       for await (const r of reader.query({ kind: 'message', verdict, from, to })) {
@@ -64,7 +72,7 @@ export async function main(argv: string[], io: CommandIo = { out: process.stdout
     io.err.write(USAGE + '\n')
     return 2
   } catch (err) {
-    if (err instanceof UsageError || String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
+    if ((err instanceof GuardError && err.code === 'SG_ERR_USAGE') || String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
       io.err.write(`smpp-guard report: ${(err as Error).message}\n${USAGE}\n`)
       return 2
     }
