@@ -120,6 +120,24 @@ t.test('spool full: append rejects with SG_ERR_ARCHIVE_SPOOL_FULL, metric set, a
   await archive.close()
 })
 
+t.test('close with a sink down leaves the backlog in the spool; the next start delivers it', async (t) => {
+  const dir = t.testdir()
+  writeFileSync(join(dir, 'j'), 'blocker')
+  const cfg = ArchiveSchema.parse({ sink: 'jsonl', path: 'j', close_timeout_ms: 200, spool: { path: 'spool' } })
+  const first = await createArchive(cfg, deps(dir))
+  const records = Array.from({ length: 50 }, (_, i) => message({ received_at: T0 + i }))
+  await Promise.all(records.map((r) => first.append(r)))
+  await first.close()
+  t.equal(first.stats().records, records.length, 'nothing delivered, nothing dropped')
+  rmSync(join(dir, 'j'))
+  const second = await createArchive(cfg, deps(dir))
+  await second.close()
+  t.equal(second.stats().records, 0)
+  const reader = await openArchiveReader(cfg, { log: silentLog, baseDir: dir })
+  t.same((await collect(reader.query({}))).map((r) => r.id), records.map((r) => r.id))
+  await reader.close()
+})
+
 t.test('retention: purge drops days older than retention_days', async (t) => {
   const dir = t.testdir()
   const now = T0 + 40 * DAY
