@@ -78,6 +78,16 @@ t.test('archive query', async (t) => {
     t.match(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: out, encoding: 'utf8' }), /messages\.jsonl: OK[\s\S]*manifest\.json: OK/)
   })
 
+  t.test('export as CSV with a verdict filter writes the messages only', async (t) => {
+    const out = join(dir, 'case-43')
+    const r = await run(config, 'export', '--from', '2026-11-01', '--to', '2026-12-01', '--verdict', 'reject', '--format', 'csv', '--out', out)
+    t.equal(r.code, 0, r.err)
+    t.same(readdirSync(out).sort(), ['SHA256SUMS', 'manifest.json', 'messages.csv'])
+    const lines = readFileSync(join(out, 'messages.csv'), 'utf8').split('\r\n').filter(Boolean)
+    t.equal(lines.length, 2, 'header and one rejected message')
+    t.ok(lines[1].includes(rejected.id) && lines[1].includes('content.gambling'))
+  })
+
   t.test('export refuses a non-empty directory and needs --from, --to, --out', async (t) => {
     const out = join(dir, 'busy')
     mkdirSync(join(out, 'x'), { recursive: true })
