@@ -63,7 +63,7 @@ interface SinkEntry {
   sink: Sink | undefined
   opening: Promise<Sink> | undefined
   reader: SpoolReader | undefined
-  /** recordTime of the oldest record this sink has read but not stored, for the lag gauge. */
+  /** Append time of the oldest record this sink has read but not stored, for the lag gauge. */
   pendingSince: number | undefined
   done: Promise<void> | undefined
 }
@@ -171,7 +171,9 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
       ahead = undefined
       if (!batch) return
       if (!stopping) ahead = reader.next(cfg.spool.batch_records)
-      e.pendingSince = recordTime(JSON.parse(batch.payloads[0]) as ArchiveRecord)
+      const first = JSON.parse(batch.payloads[0]) as ArchiveRecord
+      // When the record was appended, near enough: a long message is received long before it is decided.
+      e.pendingSince = first.kind === 'message' ? first.decided_at : first.at
       for (;;) {
         if (stopping) return settle()
         try {

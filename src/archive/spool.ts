@@ -278,10 +278,10 @@ export class Spool {
   append(record: ArchiveRecord): Promise<void> {
     if (this.failed) return Promise.reject(this.failed)
     if (this.closing) return Promise.reject(new GuardError('SG_ERR_SHUTTING_DOWN', 'archive is closing'))
-    const buf = frame(record)
     // Once full, stay refusing until the drainers free a tenth of the cap, so clients see one clear
     // outage rather than a flicker of accepted and refused messages.
-    if (this.isFull || this.diskBytes + this.pendingBytes + buf.length > this.opts.max_bytes) {
+    const buf = this.isFull ? undefined : frame(record)
+    if (!buf || this.diskBytes + this.pendingBytes + buf.length > this.opts.max_bytes) {
       if (!this.isFull) {
         this.isFull = true
         this.log.error({ bytes: this.diskBytes, max_bytes: this.opts.max_bytes }, 'archive spool full')
@@ -300,12 +300,6 @@ export class Spool {
       this.waiters.push({ resolve, reject })
       this.immediate ??= setImmediate(() => this.kick())
     })
-  }
-
-  /** Writes whatever is pending now; resolves when it is on disk. */
-  flush(): Promise<void> {
-    this.kick()
-    return this.flushing ?? Promise.resolve()
   }
 
   private kick(): void {
