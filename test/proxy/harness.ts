@@ -43,6 +43,7 @@ export interface HarnessOptions {
 
 export interface Harness {
   readonly port: number
+  readonly tlsPort?: number
   readonly carrier: Carrier | null
   readonly upstream: Upstream
   readonly server: InboundServer<OutboundDelivery>
@@ -107,7 +108,7 @@ export async function startHarness(t: Test, opts: HarnessOptions = {}): Promise<
     { deliver_timeout_ms: 2000, drain_timeout_ms: 1000, unbind_timeout_ms: 200 },
     { log, metrics, timer, handler: proxy.handler },
   )
-  const { port } = await server.listen()
+  const { port, tlsPort } = await server.listen()
   upstream.start()
 
   const waitBound = async (n: number): Promise<void> => {
@@ -119,6 +120,7 @@ export async function startHarness(t: Test, opts: HarnessOptions = {}): Promise<
   let closed: Promise<void> | null = null
   const h: Harness = {
     port,
+    tlsPort,
     carrier,
     upstream,
     server,
