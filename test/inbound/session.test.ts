@@ -1,6 +1,7 @@
 // The client-facing session over real sockets: the bind matrix, protocol chores, malformed input.
 import t from 'tap'
 import { once } from 'node:events'
+import fc from 'fast-check'
 import { CommandId, CommandStatus } from '../../src/smpp/constants.js'
 import { encodeBind, encodeEnquireLink, encodeSubmitSm, encodeUnbind } from '../../src/smpp/encode.js'
 import { readCommandId } from '../../src/smpp/header.js'
@@ -137,4 +138,35 @@ t.test('a bound client that stops answering is dropped as a dead peer', async (t
   await seen
   await c.closed
   t.pass('dropped after unanswered enquire_links')
+})
+
+t.test('random well-framed PDUs never break the session or the process', async (t) => {
+  const h = await startHarness(t)
+  const c = await h.client({ system_id: 'acme', password: 'acme-pw', window: 50 })
+  const ids = [
+    CommandId.submit_sm,
+    CommandId.deliver_sm_resp,
+    CommandId.bind_transceiver,
+    CommandId.data_sm,
+    CommandId.query_sm,
+    CommandId.generic_nack,
+    CommandId.unbind_resp,
+    CommandId.enquire_link_resp,
+    0x00000077,
+    0x80000077,
+  ]
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...ids), fc.uint8Array({ maxLength: 300 }), async (id, body) => {
+      const pdu = Buffer.alloc(16 + body.length)
+      pdu.writeUInt32BE(pdu.length, 0)
+      pdu.writeUInt32BE(id, 4)
+      Buffer.from(body).copy(pdu, 16)
+      c.write(pdu)
+      const r = await c.enquireLink()
+      return r.status === CommandStatus.ESME_ROK
+    }),
+    { numRuns: 300 },
+  )
+  const other = await h.client({ system_id: 'acme', password: 'acme-pw' })
+  t.equal((await other.enquireLink()).status, CommandStatus.ESME_ROK, 'other sessions unaffected')
 })
