@@ -8,10 +8,11 @@ import { buildAutomaton, type Automaton } from './aho-corasick.js'
 import { detect, DetectorKinds, type DetectorHit, type DetectorKind } from './detectors.js'
 import { createFolded, foldInto, foldTables, foldedString, normalize, DROP } from './normalize.js'
 import { SPLIT_FORMS } from './data/split.js'
+import { phoneticKey, phoneticTable } from './phonetic.js'
 import { readRuleDir, rulesError, type CategoryAction, type CategoryFile, type Located, type RuleFiles } from './rule-file.js'
 
 /** How a term was written: as listed, or in a form generated or declared to defeat evasion. */
-export type TermForm = 'plain' | 'pinyin' | 'initials' | 'split' | 'variant'
+export type TermForm = 'plain' | 'pinyin' | 'initials' | 'split' | 'variant' | 'homophone'
 
 export interface TermMatch {
   /** The rule term (normalised), `$set` or `@detector` token. */
@@ -106,7 +107,8 @@ interface Meaning {
 }
 
 const HAN = /^\p{Script=Han}+$/u
-const FORMS: readonly TermForm[] = ['plain', 'pinyin', 'initials', 'split', 'variant']
+const FORMS: readonly TermForm[] = ['plain', 'pinyin', 'initials', 'split', 'variant', 'homophone']
+const HOMOPHONE = 5
 /** Form codes from here on name a detector hit (its index in the scan's detector list). */
 const DETECTOR = 16
 const isLatin = (c: number) => c >= 0x61 && c <= 0x7a
@@ -138,6 +140,23 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
     }
     const list = meanings[id]
     if (!list.some((x) => x.cat === m.cat && x.token === m.token)) list.push({ ...m, length: s.length })
+  }
+
+  // Terms matched by sound: their readings (strings of syllable ids) in a second automaton.
+  const soundPatterns: string[] = []
+  const soundIds = new Map<string, number>()
+  const soundMeanings: Array<Array<{ cat: number; token: number; term: string }>> = []
+  const addSound = (term: string, cat: number, token: number) => {
+    const key = phoneticKey(term)
+    if (key === null) return
+    let id = soundIds.get(key)
+    if (id === undefined) {
+      id = soundPatterns.length
+      soundPatterns.push(key)
+      soundIds.set(key, id)
+      soundMeanings.push([])
+    }
+    soundMeanings[id].push({ cat, token, term })
   }
 
   const sets = new Map<string, string[]>()
@@ -283,6 +302,7 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
       if (tok.key.startsWith('$') || tok.key.startsWith('@') || tok.weight < 0) continue
       if (d.generate.split) for (const s of splitForms(tok.key)) addTerm(s, t, 'split')
       if (!HAN.test(tok.key) || tok.key.length < 2) continue
+      if (d.generate.homophones > 0 && tok.key.length >= d.generate.homophones && tok.weight > d.context_weight) addSound(tok.key, cat, t)
       const syl = pinyin(tok.key, { toneType: 'none', type: 'array', v: true }) as string[]
       if (syl.length !== tok.key.length || syl.some((s) => !/^[a-z]+$/.test(s))) continue
       if (d.generate.pinyin) {
@@ -298,7 +318,8 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
   }
 
   const automaton = buildAutomaton(patterns)
-  return createEngine(automaton, meanings, categories, allowPatterns)
+  const sound = soundPatterns.length > 0 ? { automaton: buildAutomaton(soundPatterns), meanings: soundMeanings } : null
+  return createEngine(automaton, meanings, categories, allowPatterns, sound)
 }
 
 /** Forms with one or more characters replaced by their split components (贝者博, 赌十尃, 贝者十尃). */
@@ -339,8 +360,27 @@ function mixedForms(term: string, syl: string[]): string[] {
   return out
 }
 
-function createEngine(automaton: Automaton, meanings: Meaning[][], categories: Category[], allowPatterns: RegExp[]): ContentEngine {
+interface SoundMatcher {
+  readonly automaton: Automaton
+  readonly meanings: ReadonlyArray<ReadonlyArray<{ cat: number; token: number; term: string }>>
+}
+
+function createEngine(
+  automaton: Automaton,
+  meanings: Meaning[][],
+  categories: Category[],
+  allowPatterns: RegExp[],
+  sound: SoundMatcher | null,
+): ContentEngine {
   const tables = foldTables()
+  const readings = phoneticTable()
+  // The phonetic view of one scan: syllable ids, and for each the index of its unit in the folded text.
+  let soundUnits = new Uint16Array(256)
+  let soundAt = new Uint32Array(256)
+  let soundHits: Array<[number, number]> = []
+  const onSound = (end: number, id: number) => {
+    soundHits.push([end, id])
+  }
   const folded = createFolded()
   const view = createFolded()
   // Matches of one scan, as flat (end, patternId) pairs; reused so a clean message allocates nothing here.
@@ -434,6 +474,35 @@ function createEngine(automaton: Automaton, meanings: Meaning[][], categories: C
         if (!boundary(text, oStart - 1, m.head) || !boundary(text, oEnd + 1, m.tail)) continue
         if (allowed && allowed.some(([as, ae]) => as <= oStart && oEnd <= ae)) continue
         accept(m.cat, m.token, oStart, oEnd, FORMS.indexOf(m.form), m.form !== 'plain' || oEnd - oStart !== end - start)
+      }
+    }
+    if (sound) {
+      if (soundUnits.length < f.length) {
+        soundUnits = new Uint16Array(f.length * 2)
+        soundAt = new Uint32Array(f.length * 2)
+      }
+      let k = 0
+      for (let i = 0; i < f.length; i++) {
+        const id = readings[f.units[i]]
+        if (id === 0) continue
+        soundUnits[k] = id
+        soundAt[k] = i
+        k++
+      }
+      soundHits = []
+      sound.automaton.search(soundUnits, k, onSound)
+      for (const [end, id] of soundHits) {
+        for (const m of sound.meanings[id]) {
+          const start = soundAt[end - m.term.length + 1]
+          const last = soundAt[end]
+          // Written as the term itself: the main automaton has it already, as plain evidence.
+          if (last - start + 1 === m.term.length && sameUnits(f.units, start, m.term)) continue
+          if (allows && allows.some(([ac, as, ae]) => (ac === -1 || ac === m.cat) && as <= start && last <= ae)) continue
+          const oStart = offsets[start]
+          const oEnd = offsets[last]
+          if (allowed && allowed.some(([as, ae]) => as <= oStart && oEnd <= ae)) continue
+          accept(m.cat, m.token, oStart, oEnd, HOMOPHONE, true)
+        }
       }
     }
     const detectors = detect(text, foldInto(text, tables.view, view), opts)
@@ -549,6 +618,11 @@ function createEngine(automaton: Automaton, meanings: Meaning[][], categories: C
     categories: categories.map((c) => ({ name: c.name, action: c.action, status: c.status })),
     patternCount: automaton.patternCount,
   }
+}
+
+function sameUnits(units: Uint16Array, at: number, term: string): boolean {
+  for (let i = 0; i < term.length; i++) if (units[at + i] !== term.charCodeAt(i)) return false
+  return true
 }
 
 // A set counts once per distinct member found, up to this many: three different warning phrases are

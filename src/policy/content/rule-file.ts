@@ -54,14 +54,19 @@ export const CategoryFileSchema = z.strictObject({
   regex: z.array(RegexSchema).default([]),
   /** Phrases that contain risky words but are harmless; a hit inside one of them is dropped. */
   allow: TermList.default([]),
-  /** Generate pinyin / initials / split-character forms of the terms (on by default). */
+  /** Generate pinyin / initials / split-character / homophone forms of the terms (on by default). */
   generate: z
     .strictObject({
       pinyin: z.boolean().default(true),
       initials: z.boolean().default(true),
       split: z.boolean().default(true),
+      /**
+       * Match terms of at least this many characters by sound (homophones); 0 turns it off. Shorter terms
+       * collide with ordinary words too often (强制 sounds like 枪支).
+       */
+      homophones: z.number().int().min(0).default(4),
     })
-    .default({ pinyin: true, initials: true, split: true }),
+    .default({ pinyin: true, initials: true, split: true, homophones: 4 }),
 })
 export type CategoryFile = z.infer<typeof CategoryFileSchema>
 

@@ -15,7 +15,7 @@ const GAMBLING = `
 category: gambling
 threshold: 10
 terms:
-  10: [赌博, 百家乐, 赌场]
+  10: [赌博, 百家乐, 赌场, 网上赌场]
   6: [彩金, 赌]
   3: [平台, 网址, 注册, '@link']
   -20: [$warning]
@@ -121,6 +121,16 @@ t.test('forms generated at compile time: pinyin, half pinyin, initials, split ch
   t.equal(form('真人bjl'), 'initials')
   t.equal(form('贝者十尃网站'), 'split')
   t.equal(fired(e, '菠菜平台').length, 1, 'variant 5 + evasion bonus + context')
+})
+
+t.test('homophones: terms of four characters or more also match by sound; shorter ones do not', async (t) => {
+  const e = engine(t)
+  const hit = e.scan('网尚堵场开业').hits[0]
+  t.equal(hit?.category, 'gambling')
+  t.ok(hit.matches.some((m) => m.form === 'homophone' && m.text === '网尚堵场' && m.evasive))
+  t.same(fired(e, '白家乐'), [], '百家乐 has three characters: no sound match')
+  const plain = e.scan('网上赌场').hits[0]
+  t.notOk(plain.matches.some((m) => m.form === 'homophone'), 'the term as written is plain evidence, not a homophone')
 })
 
 t.test('Latin and digit terms need a boundary in the original text', async (t) => {
