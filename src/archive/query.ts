@@ -24,6 +24,13 @@ export interface ArchiveQuery {
   readonly limit?: number
 }
 
+/**
+ * Receipts are joined from the message's day and this many days after it. Carriers give up on a message
+ * within its validity period (days, not weeks) and the proxy forgets carrier ids after receipts.map_ttl_ms;
+ * a receipt later than this is archived but not joined, so a query never opens every day of the archive.
+ */
+export const RECEIPT_JOIN_DAYS = 7
+
 export type ReceiptInfo = Pick<ReceiptRecord, 'message_id' | 'state' | 'error' | 'at'>
 
 export type MessageRow = MessageRecord & { readonly receipts: readonly ReceiptInfo[] }

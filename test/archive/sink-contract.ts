@@ -53,8 +53,10 @@ export function sinkContract(t: Test, open: OpenSink): Promise<void> {
     const r2 = receipt({ message_id: 'c-m2', at: T0 + 3 * DAY, state: 'UNDELIV', error: '001' })
     const r3 = receipt({ message_id: 'c-m1', at: T0 + DAY + HOUR, state: 'DELIVRD', error: '000' })
     const unmatched = receipt({ message_id: 'c-nobody', at: T0 + HOUR })
+    // Later than RECEIPT_JOIN_DAYS after its message: archived, not joined.
+    const tooLate = receipt({ message_id: 'c-1', at: withNul.received_at + 9 * DAY })
     const inbound = mo({ at: T0 + 3 * HOUR, text: 'TD 退订' })
-    const all: ArchiveRecord[] = [allowed, r1, rejected, unmatched, inbound, monitored, r3, withNul, r2]
+    const all: ArchiveRecord[] = [allowed, r1, rejected, unmatched, inbound, monitored, r3, withNul, r2, tooLate]
 
     const sink = await open()
     t.teardown(() => sink.close())
@@ -77,6 +79,7 @@ export function sinkContract(t: Test, open: OpenSink): Promise<void> {
       const byId = new Map(rows.map((r) => [r.id, r.receipts]))
       t.same(byId.get(allowed.id), [{ message_id: 'c-allow', state: 'DELIVRD', error: '000', at: r1.at }])
       t.same(byId.get(rejected.id), [])
+      t.same(byId.get(withNul.id), [], 'a receipt more than RECEIPT_JOIN_DAYS late is not joined')
       t.same(byId.get(monitored.id), [
         { message_id: 'c-m1', state: 'DELIVRD', error: '000', at: r3.at },
         { message_id: 'c-m2', state: 'UNDELIV', error: '001', at: r2.at },

@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { z } from 'zod'
 import { GuardError } from '../../errors.js'
-import { dayOf, recordTime, type ArchiveRecord, type MessageRecord, type MoRecord } from '../record.js'
-import { matchesQuery, sortReceipts, type ArchiveQuery, type QueryRow, type ReceiptInfo } from '../query.js'
+import { DAY_MS, dayOf, dayStart, recordTime, type ArchiveRecord, type MessageRecord, type MoRecord } from '../record.js'
+import { matchesQuery, RECEIPT_JOIN_DAYS, sortReceipts, type ArchiveQuery, type QueryRow, type ReceiptInfo } from '../query.js'
 import { defineSink, type Sink, type SinkDeps } from '../sink.js'
 import { dayBefore, dayInRange, ensurePrivateDir, listDays } from './files.js'
 
@@ -143,9 +143,10 @@ export async function openJsonlSink(cfg: JsonlSinkConfig, deps: SinkDeps): Promi
       const wanted = new Set(rows.flatMap((r) => (r.kind === 'message' ? r.carrier_message_ids : [])))
       const receipts = new Map<string, ReceiptInfo[]>()
       if (wanted.size > 0) {
+        const lastReceiptDay = dayOf(dayStart(day) + RECEIPT_JOIN_DAYS * DAY_MS)
         const receiptSeen = new Set<string>()
         for (const [rday, rfiles] of days) {
-          if (rday < day) continue
+          if (rday < day || rday > lastReceiptDay) continue
           for (const f of rfiles) {
             for await (const r of readLines(f)) {
               if (r.kind !== 'receipt' || !wanted.has(r.message_id) || receiptSeen.has(r.id)) continue

@@ -5,7 +5,7 @@ import pg from 'pg'
 import { z } from 'zod'
 import { GuardError } from '../../errors.js'
 import { DAY_MS, dayOf, dayStart, recordTime, type ArchiveRecord, type MessageRecord, type MoRecord } from '../record.js'
-import { sortReceipts, type ArchiveQuery, type QueryRow, type ReceiptInfo } from '../query.js'
+import { RECEIPT_JOIN_DAYS, sortReceipts, type ArchiveQuery, type QueryRow, type ReceiptInfo } from '../query.js'
 import { defineSink, type Sink, type SinkDeps } from '../sink.js'
 import { dayBefore } from './files.js'
 
@@ -202,13 +202,14 @@ export async function openPostgresSink(cfg: PostgresSinkConfig, deps: SinkDeps):
         for (const r of res.rows) yield JSON.parse(r.record) as MoRecord
       } else {
         const msgs = res.rows.map((r) => JSON.parse(r.record) as MessageRecord)
+        const lastMsg = msgs[msgs.length - 1]
         const ids = [...new Set(msgs.flatMap((m) => m.carrier_message_ids))]
         const receipts = new Map<string, ReceiptInfo[]>()
         if (ids.length) {
           const rr = await pool.query<{ message_id: string; state: string; error: string | null; at: string }>(
             `SELECT message_id, state, error, (extract(epoch from at) * 1000)::bigint AS at FROM ${tables.receipt}
-             WHERE message_id = ANY($1) AND at >= $2`,
-            [ids, iso(dayStart(dayOf(msgs[0].received_at)))],
+             WHERE message_id = ANY($1) AND at >= $2 AND at < $3`,
+            [ids, iso(dayStart(dayOf(msgs[0].received_at))), iso(dayStart(dayOf(lastMsg.received_at)) + (RECEIPT_JOIN_DAYS + 1) * DAY_MS)],
           )
           for (const r of rr.rows) {
             const list = receipts.get(r.message_id) ?? []

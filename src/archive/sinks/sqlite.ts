@@ -9,9 +9,9 @@ import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { GuardError } from '../../errors.js'
-import { dayOf, type ArchiveRecord, type MessageRecord, type MoRecord } from '../record.js'
+import { DAY_MS, dayOf, dayStart, type ArchiveRecord, type MessageRecord, type MoRecord } from '../record.js'
 import type { ArchiveQuery, MessageRow, QueryRow, ReceiptInfo } from '../query.js'
-import { sortReceipts } from '../query.js'
+import { RECEIPT_JOIN_DAYS, sortReceipts } from '../query.js'
 import { defineSink, type Sink, type SinkDeps } from '../sink.js'
 import { dayBefore, dayInRange, ensurePrivateDir, listDays, touchPrivate } from './files.js'
 import type { WorkerCall, WorkerReply, WorkerRequest } from './sqlite-worker.js'
@@ -131,7 +131,8 @@ export function openSqliteSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
     }
     d = openDay(fileOf(day))
     open.set(day, d)
-    while (open.size > cfg.open_days) {
+    // Queries also hold the days their receipts come from.
+    while (open.size > cfg.open_days + RECEIPT_JOIN_DAYS) {
       const [oldest, od] = open.entries().next().value as [string, DayDb]
       open.delete(oldest)
       od.db.close()
@@ -146,8 +147,9 @@ export function openSqliteSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
   function receiptsFor(ids: string[], fromDay: string): Map<string, ReceiptInfo[]> {
     const out = new Map<string, ReceiptInfo[]>()
     if (ids.length === 0) return out
+    const last = dayOf(dayStart(fromDay) + RECEIPT_JOIN_DAYS * DAY_MS)
     for (const day of existingDays()) {
-      if (day < fromDay) continue
+      if (day < fromDay || day > last) continue
       const { db } = dayDb(day)
       for (let i = 0; i < ids.length; i += 400) {
         const chunk = ids.slice(i, i + 400)
