@@ -25,7 +25,7 @@ import type { AccountPolicy } from '../policy/compile.js'
 import type { ArchiveRecord, MessageRecord } from '../archive/record.js'
 import { newRecordId } from '../archive/record.js'
 import { Reassembler, decodeAssembled, type AssembledMessage } from './reassembly.js'
-import { createIdMap, type IdMap } from './id-map.js'
+import { createIdMap, type IdMap, type IdMapEntry } from './id-map.js'
 import { normaliseId } from './message-id.js'
 import { createDeliveryRouter, OutboundDelivery, type DeliveryRouter } from './deliveries.js'
 import { Part, PartRequest, Submission, type SubmissionHost } from './submission.js'
@@ -111,10 +111,18 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
 
   // --- carrier results and finishing ----------------------------------------------------------------
 
+  // One shared id-map value per account: most entries differ only by key.
+  const accountEntries = new Map<string, IdMapEntry>()
+  function accountEntry(system_id: string): IdMapEntry {
+    let e = accountEntries.get(system_id)
+    if (!e) accountEntries.set(system_id, (e = Object.freeze({ system_id })))
+    return e
+  }
+
   const host: SubmissionHost = {
     onPartResult(s, p) {
       if (p.carrierId !== null && p.carrierStatus === CommandStatus.ESME_ROK) {
-        idMap.set(p.carrierId, p.earlyId ? { system_id: s.system_id, client_id: p.earlyId } : { system_id: s.system_id }, clock())
+        idMap.set(p.carrierId, p.earlyId ? { system_id: s.system_id, client_id: p.earlyId } : accountEntry(s.system_id), clock())
       } else if (p.earlyId !== null && s.verdict.action === 'allow' && p.wantsFailureReceipt) {
         // Acknowledged early, then refused by the carrier: the client hears it by receipt.
         sendRejectedReceipt(s, p, p.clientStatus === CommandStatus.ESME_ROK ? CommandStatus.ESME_RSYSERR : p.clientStatus)
