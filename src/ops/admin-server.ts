@@ -149,7 +149,7 @@ export function createAdminServer(cfg: AdminServerConfig, deps: AdminServerDeps)
       }, CLOSE_DEADLINE_MS)
       timer.unref()
       server.server.once('close', () => clearTimeout(timer))
-      void server.close()
+      server.close().catch(() => {})
     })
     return closing
   }
@@ -166,6 +166,10 @@ export function createAdminServer(cfg: AdminServerConfig, deps: AdminServerDeps)
       }
       setStatus('starting')
       try {
+        // Longer paths are silently truncated by the kernel (sun_path is 108 bytes with its NUL).
+        if (Buffer.byteLength(path) > 107) {
+          throw new GuardError('SG_ERR_CONFIG_INVALID', `admin.socket: ${path} is ${Buffer.byteLength(path)} bytes; a unix socket path has at most 107`)
+        }
         mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
         const state = await inspectSocket(path)
         if (typeof state === 'object') throw new GuardError('SG_ERR_ADMIN_IN_USE', `${path} (${state.live})`)
@@ -178,6 +182,7 @@ export function createAdminServer(cfg: AdminServerConfig, deps: AdminServerDeps)
         try {
           umask = process.umask(0o177)
         } catch {
+          // A worker thread may not change the umask; the chmod below still closes the socket.
           umask = undefined
         }
         let started: Promise<unknown>
@@ -186,8 +191,12 @@ export function createAdminServer(cfg: AdminServerConfig, deps: AdminServerDeps)
         } finally {
           if (umask !== undefined) process.umask(umask)
         }
-        await started
+        // net-ipc's start() settles only on 'listening'; a listen error must end it too.
+        const listenFailed = new Promise<never>((_, reject) => server.server?.once('error', reject))
+        listenFailed.catch(() => {})
+        await Promise.race([started, listenFailed])
         chmodSync(path, 0o600)
+        if ((status as AdminStatus) !== 'starting') throw new GuardError('SG_ERR_SHUTTING_DOWN', 'closed while starting')
       } catch (err) {
         setStatus('closed')
         if (server.server) server.server.close()

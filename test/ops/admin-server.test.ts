@@ -1,5 +1,6 @@
 import t from 'tap'
 import { statSync, writeFileSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { adminRequest } from '../../src/ops/admin-client.js'
@@ -158,4 +159,21 @@ t.test('a client that leaves, or a shutdown, while a slow command runs is not an
   gates[1]()
   await finished[1]
   t.equal(server.status, 'closed', 'shut down with the command still running; its late answer is dropped')
+})
+
+t.test('a socket path too long for a unix socket is refused, not truncated', async (t) => {
+  const socket = join(tempSocket(t), '..', 'x'.repeat(110) + '.sock')
+  const server = createAdminServer({ socket }, { handlers: fakeProxy().handlers, log: captureLog().log })
+  await t.rejects(server.listen(), { code: 'SG_ERR_CONFIG_INVALID', message: /at most 107/ })
+  t.equal(server.status, 'closed')
+})
+
+t.test('close while starting leaves nothing listening', async (t) => {
+  const socket = tempSocket(t)
+  const server = createAdminServer({ socket }, { handlers: fakeProxy().handlers, log: captureLog().log })
+  const listening = server.listen()
+  await server.close()
+  await t.rejects(listening, { code: 'SG_ERR_SHUTTING_DOWN' })
+  t.equal(server.status, 'closed')
+  t.notOk(existsSync(socket), 'no socket left behind')
 })
