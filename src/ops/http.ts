@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import client from 'prom-client'
 import type { MetricsConfig } from '../config/schema.js'
+import { GuardError } from '../errors.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 
@@ -14,7 +15,7 @@ export interface HttpDeps {
   readonly log: Logger
 }
 
-export type HttpStatus = 'idle' | 'listening' | 'closing' | 'closed'
+export type HttpStatus = 'idle' | 'starting' | 'listening' | 'closing' | 'closed'
 
 export interface HttpServer {
   /** Resolves with the bound address, or null when `metrics.enabled` is false. */
@@ -113,6 +114,7 @@ export function createHttpServer(cfg: MetricsConfig, deps: HttpDeps): HttpServer
         setStatus('closed')
         return Promise.resolve(null)
       }
+      setStatus('starting')
       return new Promise((resolve, reject) => {
         const onError = (err: Error) => {
           setStatus('closed')
@@ -121,6 +123,11 @@ export function createHttpServer(cfg: MetricsConfig, deps: HttpDeps): HttpServer
         server.once('error', onError)
         server.listen(cfg.port, cfg.host, () => {
           server.off('error', onError)
+          if (status !== 'starting') {
+            server.close()
+            reject(new GuardError('SG_ERR_SHUTTING_DOWN', 'metrics server closed while starting'))
+            return
+          }
           server.on('error', (err) => log.error({ err }, 'metrics server error'))
           setStatus('listening')
           const addr = server.address() as AddressInfo

@@ -94,3 +94,11 @@ t.test('disabled: listen resolves null and nothing binds', async (t) => {
   await http.close()
   t.equal(http.status, 'closed')
 })
+
+t.test('close while starting leaves nothing listening', async (t) => {
+  const http = createHttpServer(cfg, { metrics: createMetrics(), isReady: () => true, log: silent })
+  const listening = http.listen()
+  await http.close()
+  await t.rejects(listening, { code: 'SG_ERR_SHUTTING_DOWN' })
+  t.equal(http.status, 'closed')
+})
