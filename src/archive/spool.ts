@@ -332,8 +332,15 @@ export class Spool {
       } catch (err) {
         const e = new GuardError('SG_ERR_ARCHIVE_WRITE', `spool: ${(err as Error).message}`, { cause: err })
         for (const w of waiters) w.reject(e)
-        this.fail(e)
-        return
+        // A full or failing disk: cut the segment back to its last whole batch and go on, so the spool
+        // takes records again once the disk does. In async durability this batch was already acknowledged.
+        if (!(await this.cutBack())) {
+          this.fail(e)
+          return
+        }
+        const lost = this.opts.durability === 'async' ? frames.length : 0
+        this.log.error({ err: e.message, records: frames.length, lost }, 'archive spool write failed')
+        continue
       }
       this.sizes.set(this.segment, (this.sizes.get(this.segment) as number) + bytes)
       this.writtenSeq += frames.length
@@ -342,6 +349,17 @@ export class Spool {
       const notify = this.dataWaiters
       this.dataWaiters = []
       for (const fn of notify) fn()
+    }
+  }
+
+  private async cutBack(): Promise<boolean> {
+    const size = this.sizes.get(this.segment)
+    if (!this.fh || size === undefined) return false
+    try {
+      await this.fh.truncate(size)
+      return true
+    } catch {
+      return false
     }
   }
 
@@ -354,8 +372,8 @@ export class Spool {
     this.syncDir()
   }
 
-  // After a failed write the segment's tail is unknown; rather than guess, the spool stops taking records
-  // (append rejects, so clients are told) and the next start recovers to the last whole frame.
+  // When even the cut-back fails the segment's tail is unknown; rather than guess, the spool stops taking
+  // records (append rejects, so clients are told) and the next start recovers to the last whole frame.
   private fail(err: Error): void {
     if (this.failed) return
     this.failed = err

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { appendFileSync, readdirSync, statSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Spool, type SpoolOptions } from '../../src/archive/spool.js'
 import type { ArchiveRecord } from '../../src/archive/record.js'
@@ -91,4 +92,43 @@ t.test('async durability resolves before the write and writes within the interva
   t.equal(spool.commits, 1)
   await spool.close()
   await spool.closeFiles()
+})
+
+t.test('a failed write (disk full) fails its batch only; the spool goes on', async (t) => {
+  const dir = t.testdir()
+  // The FileHandle class is not exported: take its prototype from a handle, fail one write with ENOSPC.
+  const probe = await open(join(dir, 'probe'), 'w')
+  const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> }
+  await probe.close()
+  const write = proto.write
+  let failNext = false
+  proto.write = async function (this: unknown, ...args: unknown[]) {
+    if (failNext) {
+      failNext = false
+      // Half the batch reaches the file before the disk fills up.
+      const [buf] = args as [Buffer]
+      await write.call(this, buf.subarray(0, Math.floor(buf.length / 2)))
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    }
+    return write.apply(this, args)
+  }
+  t.teardown(() => {
+    proto.write = write
+  })
+  const spool = await Spool.open(opts(dir, { readers: ['a'] }), { log: silentLog })
+  const a = message({ received_at: T0 })
+  const b = message({ received_at: T0 + 1 })
+  const c = message({ received_at: T0 + 2 })
+  await spool.append(a)
+  failNext = true
+  await t.rejects(spool.append(b), { code: 'SG_ERR_ARCHIVE_WRITE', message: /ENOSPC/ })
+  t.equal(spool.accepting, true)
+  await spool.append(c)
+  t.same((await readAll(spool)).map((r) => r.id), [a.id, c.id])
+  await spool.close()
+  await spool.closeFiles()
+  const again = await Spool.open(opts(dir, { readers: ['fresh'] }), { log: silentLog })
+  t.same((await readAll(again)).map((r) => r.id), [a.id, c.id], 'no torn frame left on disk')
+  await again.close()
+  await again.closeFiles()
 })
