@@ -173,6 +173,8 @@ export function createReloader(opts: ReloaderOptions): Reloader {
   }
 
   function reload(trigger: ReloadTrigger): Promise<ReloadResult> {
+    // Not a config failure (no metric, no alert): the process is going down and builds nothing new.
+    if (closed) return Promise.resolve({ ok: false, trigger, file, problems: [{ file, key: '', reason: 'shutting down' }] })
     if (!running) {
       running = run(trigger).finally(() => {
         running = null

@@ -259,3 +259,13 @@ t.test('member lists are watched: global and per-account files', async (t) => {
   await applied
   t.pass('a member list change reloads')
 })
+
+t.test('after close a reload builds nothing and is not counted as a config failure', async (t) => {
+  const s = setup(t)
+  await s.reloader.close()
+  writeFileSync(s.file, yamlWith({ accounts: ['demo', 'late'] }))
+  t.match(await s.reloader.reload('admin'), { ok: false, problems: [{ reason: 'shutting down' }] })
+  t.equal(s.applied.length, 0)
+  t.equal(await s.counter('failed'), 0)
+  t.equal(await s.gauge(), 1)
+})
