@@ -17,9 +17,13 @@ import { compileContentRules, type ContentEngine } from '../policy/content/engin
 import { describeHit, ContentConfigSchema } from '../policy/stages/content.js'
 import { statusName } from '../smpp/status.js'
 import { createState } from '../state/index.js'
-import type { CommandIo } from './admin.js'
 
 const USAGE = 'usage: smpp-guard check [--config FILE] --account ID [--src ADDR] --dst ADDR TEXT'
+export interface CommandIo {
+  readonly out: (line: string) => void
+  readonly err: (line: string) => void
+}
+
 const consoleIo: CommandIo = { out: (l) => console.log(l), err: (l) => console.error(l) }
 
 /** A submit_sm as the proxy hands it to policy, for a text typed on the command line. */

@@ -10,9 +10,13 @@ import { configPath, loadConfig } from '../config/load.js'
 import { GuardError } from '../errors.js'
 import { compileContentRules, type ContentEngine } from '../policy/content/engine.js'
 import { contentHits, ContentConfigSchema, type ContentConfig } from '../policy/stages/content.js'
-import type { CommandIo } from './admin.js'
 
 const USAGE = 'usage: smpp-guard eval [--config FILE] --corpus FILE [--account ID] [--json]'
+export interface CommandIo {
+  readonly out: (line: string) => void
+  readonly err: (line: string) => void
+}
+
 const consoleIo: CommandIo = { out: (l) => console.log(l), err: (l) => console.error(l) }
 
 export interface CorpusLine {

@@ -22,8 +22,15 @@ export type ContentConfig = z.infer<typeof ContentConfigSchema>
 
 /** One line for check, eval and the archive: what fired and on which words. */
 export function describeHit(h: CategoryHit): string {
+  const seen = new Set<string>()
   const terms = h.matches
-    .filter((m) => m.weight !== 0)
+    .filter((m) => {
+      // One entry per term and spelling: the same words found twice (as a variant and by sound) say nothing new.
+      const key = `${m.term}\0${m.text}`
+      if (m.weight === 0 || seen.has(key)) return false
+      seen.add(key)
+      return true
+    })
     .map((m) => {
       const how = m.form !== 'plain' ? m.form : m.evasive ? 'separators' : ''
       return `${m.term}${m.text !== '' && m.text !== m.term ? `「${m.text}」` : ''}${how ? `(${how})` : ''}${m.weight > 0 ? '+' : ''}${m.weight}`

@@ -64,7 +64,8 @@ export default defineStage({
       const src = canonicalSource(msg.source_addr)
       if (allowed && !allowed(src) && !allowed(msg.source_addr)) return notAllowed(msg.source_addr)
       if (src !== '' && isProtected(src) && !named(src)) return notAllowed(msg.source_addr)
-      if (checkSignature) {
+      // Binary payloads (allowed only where the account may send them) carry no text to sign.
+      if (checkSignature && msg.encoding !== 'binary') {
         const sig = signatureOf(msg.text)
         if (sig === null || !signatures.has(sig)) {
           return {

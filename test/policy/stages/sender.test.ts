@@ -59,6 +59,8 @@ t.test('registered signatures: reject, monitor or off', async (t) => {
   t.match(run(stage({ signatures: ['云帆科技'], signature_action: 'monitor' }), 'SHOP', '【工商银行】您好'), { mode: 'monitor' })
   t.equal(run(stage({ signatures: ['云帆科技'], signature_action: 'off' }), 'SHOP', '【工商银行】您好'), null)
   t.equal(run(stage({}), 'SHOP', '没有签名'), null, 'no registered signatures: no check')
+  const binary = reject!({ source_addr: 'SHOP', text: '', encoding: 'binary' } as Message, { account: acct, now: 0 })
+  t.equal(binary, null, 'a binary payload has no signature to check')
 })
 
 t.test('canonical source strips +86 / 0086 / 86 from service numbers', async (t) => {
