@@ -134,6 +134,7 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
       metrics,
       timer,
       onDeliver: (bind, pdu) => proxy?.onCarrierDeliver(bind, pdu),
+      onBusy: (busy) => proxy?.onUpstreamBusy(busy),
       onBoundChange: () => metrics.ready.set(listening && pool.isAvailable ? 1 : 0),
     })
     upstream = pool

@@ -120,6 +120,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   #corked = false
   #writeBlocked = false
   #paused = false
+  #held = false
   #closing = false
   #unbindSentAt = 0
   #closeReason: CloseReason | null = null
@@ -380,8 +381,15 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     this.#socket.pause()
   }
 
+  /** Holds reading while the carrier side is busy (STYLE rule 11): the client's own TCP window then fills. */
+  holdInput(hold: boolean): void {
+    this.#held = hold
+    if (hold) this.#pause()
+    else this.#resume()
+  }
+
   #resume(): void {
-    if (!this.#paused || this.#writeBlocked || this.#status === 'binding' || this.#inFlight >= this.#window) return
+    if (!this.#paused || this.#held || this.#writeBlocked || this.#status === 'binding' || this.#inFlight >= this.#window) return
     this.#paused = false
     this.#socket.resume()
   }

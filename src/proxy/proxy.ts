@@ -68,6 +68,8 @@ export interface Proxy {
   readonly handler: SessionHandler<OutboundDelivery>
   /** Wire `upstream` deliver_sm here. */
   onCarrierDeliver(bind: CarrierAck, pdu: Buffer): void
+  /** Wire the upstream's busy signal here: client sessions stop reading while it lasts. */
+  onUpstreamBusy(busy: boolean): void
   readonly idMap: IdMap
   readonly router: DeliveryRouter
   /**
@@ -412,6 +414,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     },
     onBound(session) {
       registry.add(session)
+      if (upstreamBusy) session.holdInput(true)
       router.onBound(session)
     },
     onSubmit,
@@ -445,9 +448,15 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     }
   })
 
+  let upstreamBusy = false
+
   return {
     handler,
     onCarrierDeliver,
+    onUpstreamBusy(busy) {
+      upstreamBusy = busy
+      for (const s of registry.all()) s.holdInput(busy)
+    },
     idMap,
     router,
     close() {

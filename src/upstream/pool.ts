@@ -36,6 +36,8 @@ export interface UpstreamDeps {
   readonly connect?: BindDeps['connect']
   /** Told whenever the number of binds able to carry submits changes (readiness, tests). */
   readonly onBoundChange?: (bound: number) => void
+  /** The queue in front of the binds is filling (true) or has emptied (false): clients should pause. */
+  readonly onBusy?: (busy: boolean) => void
 }
 
 interface Queued {
@@ -54,6 +56,7 @@ export function createUpstreamPool(cfg: UpstreamConfig, deps: UpstreamDeps): Ups
   let cursor = 0
   let closing: Promise<void> | null = null
   let bound = 0
+  let busy = false
 
   const events: BindDeps['events'] = {
     onStatus() {
@@ -93,8 +96,15 @@ export function createUpstreamPool(cfg: UpstreamConfig, deps: UpstreamDeps): Ups
     return queue.length - head
   }
 
+  // Busy from half the queue until it is empty again (hysteresis, so sessions do not flap).
   function setQueueGauge(): void {
-    deps.metrics.upstreamQueued.set(queued())
+    const n = queued()
+    deps.metrics.upstreamQueued.set(n)
+    const nowBusy = n >= Math.max(1, cfg.queue >> 1)
+    if (nowBusy !== busy && (nowBusy || n === 0)) {
+      busy = nowBusy
+      deps.onBusy?.(busy)
+    }
   }
 
   function pump(bind: CarrierBind): void {

@@ -89,6 +89,7 @@ export async function startHarness(t: Test, opts: HarnessOptions = {}): Promise<
     metrics,
     timer,
     onDeliver: (bind, pdu) => proxyRef?.onCarrierDeliver(bind, pdu),
+    onBusy: (busy) => proxyRef?.onUpstreamBusy(busy),
     onBoundChange: (n) => {
       bound = n
       events.emit('bound', n)

@@ -49,6 +49,7 @@ async function setup(t: Test, carrierOpts: CarrierOptions = {}, up: Partial<Upst
         bind.respondDeliver(pdu.readUInt32BE(12), CommandStatus.ESME_ROK)
         events.emit('deliver')
       },
+      onBusy: (b) => busy.push(b),
       onBoundChange: (n) => {
         bound = n
         events.emit('bound', n)
@@ -56,11 +57,12 @@ async function setup(t: Test, carrierOpts: CarrierOptions = {}, up: Partial<Upst
     },
   )
   t.teardown(() => pool.close())
+  const busy: boolean[] = []
   const waitBound = async (n: number) => {
     while (bound !== n) await once(events, 'bound')
   }
   pool.start()
-  return { carrier, pool, metrics, events, delivered, waitBound }
+  return { carrier, pool, metrics, events, delivered, waitBound, busy }
 }
 
 async function gauge(metrics: ReturnType<typeof createMetrics>, status: string): Promise<number> {
@@ -97,13 +99,15 @@ t.test('binds, spreads submits, reconnects after the carrier drops, closes witho
   t.equal(await late.done, CommandStatus.ESME_RMSGQFUL, 'closed pool answers at once')
 })
 
-t.test('windows full → bounded queue → ESME_RMSGQFUL beyond it', async (t) => {
-  const { pool, waitBound } = await setup(t, { resp_delay_ms: 150 }, { binds: 1, window: 1, queue: 2 })
+t.test('windows full → bounded queue → ESME_RMSGQFUL beyond it; busy while it fills', async (t) => {
+  const { pool, waitBound, busy } = await setup(t, { resp_delay_ms: 150 }, { binds: 1, window: 1, queue: 2 })
   await waitBound(1)
   const reqs = Array.from({ length: 5 }, () => new Req())
   for (const r of reqs) pool.submit(r)
   t.equal(pool.snapshot().queued, 2)
+  t.same(busy, [true], 'busy once the queue is half full')
   t.same(await Promise.all(reqs.map((r) => r.done)), [0, 0, 0, CommandStatus.ESME_RMSGQFUL, CommandStatus.ESME_RMSGQFUL])
+  t.same(busy, [true, false], 'not busy once it has emptied')
 })
 
 t.test('a refused bind retries with backoff and never counts as bound', async (t) => {
