@@ -74,17 +74,20 @@ export const RESTART_SECTIONS: readonly string[] = [
   'log.pretty',
 ]
 
-/** Every problem an error carries, in the loader's shape (file, line, key, reason). */
+/**
+ * Every problem an error carries, in the loader's shape (file, line, key, reason): a `problems` list
+ * (ConfigError), or an error with its own `file`, `line`, `key`, `reason` (a rule file's), or the message.
+ */
 export function problemsOf(file: string, err: unknown): ConfigProblem[] {
   const listed = (err as { problems?: unknown } | null)?.problems
   if (Array.isArray(listed) && listed.length > 0) return listed as ConfigProblem[]
-  const e = err as { file?: unknown; key?: unknown; line?: unknown; message?: unknown } | null
+  const e = err as { file?: unknown; key?: unknown; line?: unknown; reason?: unknown; message?: unknown } | null
   return [
     {
       file: typeof e?.file === 'string' ? e.file : file,
       line: typeof e?.line === 'number' ? e.line : undefined,
       key: typeof e?.key === 'string' ? e.key : '',
-      reason: typeof e?.message === 'string' ? e.message : String(err),
+      reason: typeof e?.reason === 'string' ? e.reason : typeof e?.message === 'string' ? e.message : String(err),
     },
   ]
 }

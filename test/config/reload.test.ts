@@ -269,3 +269,14 @@ t.test('after close a reload builds nothing and is not counted as a config failu
   t.equal(await s.counter('failed'), 0)
   t.equal(await s.gauge(), 1)
 })
+
+t.test('an error naming its own file, line, key and reason is reported as such', async (t) => {
+  const rules = '/etc/smpp-guard/rules/gambling.yaml'
+  const problems = await checkConfig('ignored.yaml', {
+    load: () => loadConfig(join(configDir(t, { 'sg.yaml': yamlWith() }), 'sg.yaml')),
+    compile: () => {
+      throw Object.assign(new Error(`${rules}:4: bad`), { file: rules, line: 4, key: 'weights.10', reason: 'unclosed list' })
+    },
+  })
+  t.same(problems, [{ file: rules, line: 4, key: 'weights.10', reason: 'unclosed list' }])
+})
