@@ -31,6 +31,12 @@ function err(e: unknown): unknown {
   return o
 }
 
+function isPlain(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
 function hasDigitRun(s: string): boolean {
   let run = 0
   for (let i = 0; i < s.length; i++) {
@@ -50,6 +56,12 @@ const hooks: pino.LoggerOptions['hooks'] = {
       const a = args[i]
       if (typeof a === 'string' && hasDigitRun(a)) args[i] = maskDigits(a)
     }
+    // Without a message pino takes the error's own message as `msg`, past the serializer: supply it masked.
+    if (typeof args[1] !== 'string') {
+      const first = args[0] as unknown
+      const e = first instanceof Error ? first : isPlain(first) && first.err instanceof Error ? first.err : null
+      if (e) return method.apply(this, [first as object, maskDigits(e.message), ...(args.slice(1) as unknown[])] as never)
+    }
     return method.apply(this, args)
   },
 }
@@ -63,12 +75,6 @@ function serializers(): pino.LoggerOptions['serializers'] {
 
 const NUMBER_SET = new Set<string>(NUMBER_KEYS)
 const SENSITIVE = new Set<string>([...NUMBER_KEYS, ...TEXT_KEYS])
-
-function isPlain(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object') return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
 
 function maskedCopy(o: Record<string, unknown>): Record<string, unknown> | null {
   let copy: Record<string, unknown> | null = null

@@ -125,3 +125,16 @@ t.test('nested masking copies: the logged objects are left as they were', async 
   t.same(parts, [{ text: TEXT }, { seq: 2 }])
   t.match(c.records()[0], { pdu: { destination_addr: '138****8000', esm_class: 0x40 }, parts: [{ text: `[${TEXT.length} chars]` }, { seq: 2 }], note: 'kept' })
 })
+
+t.test('an error logged without a message does not leak its number through msg', async (t) => {
+  const c = capture()
+  const log = createLogger({ level: 'info' }, c.stream)
+  log.error(new Error(`invalid destination ${NUMBER}`))
+  log.error({ err: new Error(`invalid destination ${NUMBER}`), account: 'demo' })
+  log.error({ err: new Error('plain') }, 'with a message')
+  const [a, b, d] = c.records()
+  t.equal(a.msg, 'invalid destination 138****8000')
+  t.match(b, { msg: 'invalid destination 138****8000', account: 'demo' })
+  t.equal(d.msg, 'with a message')
+  for (const line of c.lines) t.notMatch(line, NUMBER)
+})
