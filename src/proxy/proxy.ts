@@ -28,7 +28,7 @@ import { Reassembler, decodeAssembled, type AssembledMessage } from './reassembl
 import { createIdMap, type IdMap, type IdMapEntry } from './id-map.js'
 import { normaliseId } from './message-id.js'
 import { createDeliveryRouter, OutboundDelivery, type DeliveryRouter } from './deliveries.js'
-import { Part, PartRequest, Submission, type SubmissionHost } from './submission.js'
+import { Part, Submission, type SubmissionHost } from './submission.js'
 import { encodeRejectedReceipt } from './synth-receipt.js'
 import { Tally } from './tally.js'
 import { loadDeliveries, saveDeliveries } from './receipt-store.js'
@@ -258,7 +258,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       for (const p of parts) s.partDone(p)
       return
     }
-    for (const p of parts) upstream.submit(new PartRequest(s, p))
+    for (const p of parts) upstream.submit(p)
     if (t0 > 0) metrics.proxyLatency.observe((performance.now() - t0) / 1000)
   }
 

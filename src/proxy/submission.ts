@@ -2,9 +2,8 @@
 // message. Each part is an UpstreamRequest; when all have an outcome the archive record is written and the
 // responses the client still waits for are sent — after the record is durable when the archive is in `ack`
 // mode (DESIGN: the proxy takes custody of nothing it has not archived).
-import { CommandId, CommandStatus, RegisteredDelivery } from '../smpp/constants.js'
+import { CommandId, CommandStatus, HEADER_LENGTH, RegisteredDelivery } from '../smpp/constants.js'
 import { readCommandId, readCommandStatus, writeSequence } from '../smpp/header.js'
-import { readSubmitSmResp } from '../smpp/pdu.js'
 import { encodeSubmitSmResp } from '../smpp/encode.js'
 import type { GuardError } from '../errors.js'
 import type { UpstreamRequest } from '../upstream/bind.js'
@@ -13,8 +12,8 @@ import type { Message } from '../policy/message.js'
 import type { Verdict } from '../policy/verdict.js'
 import type { OutboundDelivery } from './deliveries.js'
 
-/** What the proxy keeps of one submit_sm while it is judged and forwarded. */
-export class Part {
+/** One submit_sm while it is judged and forwarded; it travels to the carrier as its own request. */
+export class Part implements UpstreamRequest {
   readonly session: ClientSession<OutboundDelivery>
   readonly clientSeq: number
   pdu: Buffer
@@ -31,6 +30,8 @@ export class Part {
   response: Buffer | null = null
   /** The command_status the client got (or gets) for this part. */
   clientStatus: number = CommandStatus.ESME_ROK
+  /** Set once judged: the submission this part belongs to. */
+  submission: Submission | null = null
 
   constructor(session: ClientSession<OutboundDelivery>, clientSeq: number, pdu: Buffer, segment: number, registered_delivery: number, received_at: number) {
     this.session = session
@@ -55,6 +56,34 @@ export class Part {
   answer(status: number): void {
     this.clientStatus = status
     this.response = encodeSubmitSmResp(status, this.clientSeq, '')
+  }
+
+  onCarrierResponse(resp: Buffer): void {
+    const status = readCommandStatus(resp)
+    this.carrierStatus = status
+    if (readCommandId(resp) === CommandId.generic_nack) {
+      // The client asked with submit_sm and must get a submit_sm_resp.
+      if (this.earlyId === null) this.answer(status === CommandStatus.ESME_ROK ? CommandStatus.ESME_RSYSERR : status)
+    } else {
+      if (status === CommandStatus.ESME_ROK) {
+        const id = messageIdOf(resp)
+        if (id !== '') this.carrierId = id
+      }
+      if (this.earlyId === null) {
+        // Transparent: the carrier's own bytes (status, message_id, any TLVs) with the client's sequence.
+        writeSequence(resp, this.clientSeq)
+        this.clientStatus = status
+        this.response = resp
+      }
+    }
+    ;(this.submission as Submission).partDone(this)
+  }
+
+  onCarrierFailure(err: GuardError): void {
+    this.carrierStatus = null
+    if (this.earlyId === null) this.answer(err.status)
+    else this.clientStatus = err.status
+    ;(this.submission as Submission).partDone(this)
   }
 }
 
@@ -85,6 +114,7 @@ export class Submission {
     this.host = host
     this.decided_at = decided_at
     this.#pending = parts.length
+    for (const p of parts) p.submission = this
   }
 
   /** For a rejected submission every part already has its outcome. */
@@ -94,45 +124,13 @@ export class Submission {
   }
 }
 
-/** One part travelling to the carrier. */
-export class PartRequest implements UpstreamRequest {
-  pdu: Buffer
-  readonly part: Part
-  readonly submission: Submission
-
-  constructor(submission: Submission, part: Part) {
-    this.submission = submission
-    this.part = part
-    this.pdu = part.pdu
-  }
-
-  onCarrierResponse(resp: Buffer): void {
-    const p = this.part
-    const status = readCommandStatus(resp)
-    p.carrierStatus = status
-    if (readCommandId(resp) === CommandId.generic_nack) {
-      // The client asked with submit_sm and must get a submit_sm_resp.
-      if (p.earlyId === null) p.answer(status === CommandStatus.ESME_ROK ? CommandStatus.ESME_RSYSERR : status)
-    } else {
-      if (status === CommandStatus.ESME_ROK) {
-        const body = readSubmitSmResp(resp)
-        if (body.ok && body.message_id !== '') p.carrierId = body.message_id
-      }
-      if (p.earlyId === null) {
-        // Transparent: the carrier's own bytes (status, message_id, any TLVs) with the client's sequence.
-        writeSequence(resp, p.clientSeq)
-        p.clientStatus = status
-        p.response = resp
-      }
-    }
-    this.submission.partDone(p)
-  }
-
-  onCarrierFailure(err: GuardError): void {
-    const p = this.part
-    p.carrierStatus = null
-    if (p.earlyId === null) p.answer(err.status)
-    else p.clientStatus = err.status
-    this.submission.partDone(p)
-  }
+/**
+ * message_id of a submit_sm_resp (SMPP 3.4 §4.4.2: the only body field, a C-octet string of at most 65
+ * octets). Read directly rather than through the layout walker: this runs once per forwarded message.
+ * A missing NUL or an over-long id reads as none.
+ */
+function messageIdOf(resp: Buffer): string {
+  const end = Math.min(resp.length, HEADER_LENGTH + 65)
+  const nul = resp.indexOf(0, HEADER_LENGTH)
+  return nul === -1 || nul >= end ? '' : resp.toString('latin1', HEADER_LENGTH, nul)
 }
