@@ -17,6 +17,12 @@ function foldUnit(c: number, t2s: Map<number, number>): number {
   if (s.length !== 1) s = String.fromCharCode(c)
   s = s.toLowerCase()
   if (s.length !== 1) s = String.fromCharCode(c)
+  // Latin letters with diacritics lose them: pinyin with tone marks (dǔbó) reads as plain pinyin.
+  const code = s.charCodeAt(0)
+  if ((code >= 0xc0 && code <= 0x24f) || (code >= 0x1e00 && code <= 0x1eff)) {
+    const bare = s.normalize('NFD').replace(/\p{Mn}/gu, '')
+    if (bare.length === 1) s = bare
+  }
   let out = s.charCodeAt(0)
   out = t2s.get(out) ?? out
   return out

@@ -8,6 +8,7 @@ t.test('full width and compatibility forms fold by NFKC, and case folds', async 
   t.equal(normalize('ＶＸ１００％'), 'vx100')
   t.equal(normalize('ＩＥＬＴＳ'), 'ielts')
   t.equal(normalize('①'), '1')
+  t.equal(normalize('dǔ bó ĀB'), 'duboab', 'tone marks and other diacritics fall away')
 })
 
 t.test('traditional and variant characters fold to simplified', async (t) => {
