@@ -41,11 +41,12 @@ t.test('operations against the running proxy', async (t) => {
   let carrier: Carrier = await createCarrier({ port: 0, dlr: true })
   const carrierPort = carrier.port
   t.teardown(() => carrier.close())
+  // A high account TPS: the sending loop must never be throttled, however fast the machine.
   const config = (accounts: string[], extra = '') =>
     `listen: { host: 127.0.0.1, port: 0 }
 upstream: { simulator: false, host: 127.0.0.1, port: ${carrierPort}, binds: 2, reconnect_min_ms: 20, reconnect_max_ms: 100 }
 accounts:
-${accounts.map((a) => `  - { system_id: ${a}, password_hash: "${hash}", allowed_ips: [127.0.0.1/32] }`).join('\n')}
+${accounts.map((a) => `  - { system_id: ${a}, password_hash: "${hash}", allowed_ips: [127.0.0.1/32], tps: 100000 }`).join('\n')}
 rules: ${JSON.stringify(RULES)}
 state: { backend: memory }
 archive: { sink: jsonl, path: archive, durability: ack }
