@@ -13,6 +13,8 @@ export interface HttpDeps {
   /** Listening for clients and at least one carrier bind up. */
   readonly isReady: () => boolean
   readonly log: Logger
+  /** Runs before each /metrics render: counters batched off the hot path are flushed so a scrape is exact. */
+  readonly beforeScrape?: () => void
 }
 
 export type HttpStatus = 'idle' | 'starting' | 'listening' | 'closing' | 'closed'
@@ -61,6 +63,7 @@ export function createHttpServer(cfg: MetricsConfig, deps: HttpDeps): HttpServer
     const path = (req.url ?? '/').split('?')[0]
     switch (path) {
       case '/metrics': {
+        deps.beforeScrape?.()
         metrics.ready.set(isReady() ? 1 : 0)
         const body = await registry.metrics()
         res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body)

@@ -54,6 +54,24 @@ t.test('/healthz answers while alive; /readyz follows isReady', async (t) => {
   t.equal((await fetch(`${base}/healthz`)).status, 200, 'alive even when not ready')
 })
 
+t.test('beforeScrape flushes batched counters into the scrape', async (t) => {
+  const metrics = createMetrics()
+  let pending = 0
+  const http = createHttpServer(cfg, {
+    metrics,
+    isReady: () => true,
+    log: silent,
+    beforeScrape: () => {
+      metrics.submits.labels('demo', 'allow').inc(pending)
+      pending = 0
+    },
+  })
+  const addr = await http.listen()
+  t.teardown(() => http.close())
+  pending = 7
+  t.match(await (await fetch(`http://127.0.0.1:${addr!.port}/metrics`)).text(), /^smpp_guard_submits_total\{account="demo",verdict="allow"\} 7$/m)
+})
+
 t.test('unknown paths and methods', async (t) => {
   const { base } = await start(t)
   t.equal((await fetch(`${base}/nope`)).status, 404)

@@ -90,8 +90,9 @@ ${extra}`
     for (let i = 0; i < 5; i++) t.equal((await send(`【商城】您的订单 ${i} 已发货`)).status, 0)
     t.equal((await send('【商城】线上赌场首存送彩金')).status, Status.CONTENT_GAMBLING)
     await c.waitForDeliveries(5)
+    // Verdict counters reach prom-client once per coarse tick (or at scrape time when the app flushes them).
+    await until('verdict counters', async () => /^smpp_guard_submits_total\{account="demo",verdict="allow"\} 5$/m.test(await scrape()))
     const body = await scrape()
-    t.match(body, /^smpp_guard_submits_total\{account="demo",verdict="allow"\} 5$/m)
     t.match(body, /^smpp_guard_rejections_total\{account="demo",rule="[^"]+",category="gambling",status="[^"]+"\} 1$/m)
     t.match(body, /^smpp_guard_proxy_added_latency_seconds_count \d+$/m)
     t.match(body, /^smpp_guard_carrier_rtt_seconds_count [1-9]\d*$/m)
