@@ -45,7 +45,7 @@ export interface AdminHandlerDeps {
 }
 
 function sessionInfo(s: SessionView) {
-  return { id: s.sid, account: s.system_id, bind_type: s.bindType, status: s.status, peer: s.peer ?? null, in_flight: s.inFlight }
+  return { id: s.sid, system_id: s.system_id, bind_type: s.bindType, status: s.status, peer: s.peer ?? null, in_flight: s.inFlight }
 }
 
 export function createAdminHandlers(deps: AdminHandlerDeps): AdminHandlers {

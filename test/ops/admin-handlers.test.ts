@@ -80,11 +80,11 @@ t.test('status summarises proxy, sessions, binds and config; status ACCOUNT asks
 t.test('sessions list and kick', async (t) => {
   const s = setup(t)
   t.match(await s.handlers['sessions.list']({ cmd: 'sessions.list' }), [
-    { id: 'a1', account: 'demo', bind_type: 'transceiver', status: 'bound', peer: '127.0.0.1:40000', in_flight: 0 },
+    { id: 'a1', system_id: 'demo', bind_type: 'transceiver', status: 'bound', peer: '127.0.0.1:40000', in_flight: 0 },
     { id: 'a2' },
     { id: 'a3' },
   ])
-  t.match(await s.handlers['sessions.kick']({ cmd: 'sessions.kick', id: 'a2' }), { kicked: { id: 'a2', account: 'acme' } })
+  t.match(await s.handlers['sessions.kick']({ cmd: 'sessions.kick', id: 'a2' }), { kicked: { id: 'a2', system_id: 'acme' } })
   t.ok(s.sessions[1].closed)
   await t.rejects(async () => s.handlers['sessions.kick']({ cmd: 'sessions.kick', id: 'zz' }), { message: /no session zz/ })
 })
