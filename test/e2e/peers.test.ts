@@ -139,6 +139,40 @@ function run(): void {
     const m = /dlr_matched=(\d+)/.exec(stdout)
     t.equal(Number(m?.[1]), 2000, 'every receipt matched a message id from submit_sm_resp')
   })
+
+  t.test('Kannel (a C implementation) through the proxy: same bytes, receipt delivered, also on a tx+rx pair', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-kannel-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const kannel = async (port: number, extra: string[]): Promise<number | null> => {
+      const child = spawn(join(PEERS, 'kannel-esme.sh'), [...extra, '--dlr', '--timeout', '30', `127.0.0.1:${port}`, 'acme', 'acme-pw'], {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      })
+      const [code] = (await once(child, 'exit')) as [number | null]
+      return code
+    }
+    const direct = await fakeSmsc(dir, 'kdirect.jsonl')
+    t.teardown(() => direct.stop())
+    const first = await kannel(direct.port, [])
+    if (first === 5) {
+      // kannel-esme.sh: the Kannel binaries are not installed (apt-get install kannel).
+      t.pass('skipped: kannel not installed', { skip: true })
+      return
+    }
+    t.equal(first, 0, 'direct: sent and receipt received')
+    await direct.stop()
+
+    const carrier = await fakeSmsc(dir, 'kproxied.jsonl')
+    t.teardown(() => carrier.stop())
+    const h = await startHarness(t, { carrier: false, waitBound: true, upstream: { port: carrier.port, binds: 1 } })
+    t.equal(await kannel(h.port, []), 0, 'transceiver through the proxy: sent and receipt received')
+    t.equal(await kannel(h.port, ['--transmitter']), 0, 'transmitter + receiver through the proxy: receipt on the receiver')
+    await h.close()
+    await carrier.stop()
+    const a = lines(join(dir, 'kdirect.jsonl')).map(normalise)
+    const b = lines(join(dir, 'kproxied.jsonl')).map(normalise)
+    t.equal(b.length, 2)
+    t.same(b[0], a[0], 'the same submit_sm at the carrier as direct')
+  })
 }
 
 if (!existsSync(join(PEERS, 'fake-smsc')) || !hasPerl) {
