@@ -242,3 +242,23 @@ t.test('closing drains in-flight submits before unbinding the client', async (t)
   await c.closed
   t.equal(seen.at(-1), CommandId.unbind, 'then unbound')
 })
+
+t.test('the carrier gets deliver_sm_resp only once a client answered; an unanswered receipt is offered again', async (t) => {
+  const h = await startHarness(t, { carrier: { dlr: true, dlr_delay_ms: 5 }, upstream: { binds: 1 }, listen: { enquire_link_ms: 60000 } })
+  const tx = await h.client({ ...ACME, bind: 'tx' })
+  const mute = await h.client({ ...ACME, bind: 'rx' })
+  // This receiver reads nothing more: the receipt reaches it but is never answered.
+  mute.socket.removeAllListeners('data')
+  const reached = once(mute.socket, 'data')
+  const acks: number[] = []
+  h.carrier!.on('deliver_sm_resp', (s: number) => acks.push(s))
+  const r = await tx.submit({ ...base, registered_delivery: 1, short_message: Buffer.from('m') })
+  await reached
+  t.same(acks, [], 'the receipt reached a client, and the carrier has no deliver_sm_resp yet')
+  const rx = await h.client({ ...ACME, bind: 'rx', deliver_status: CommandStatus.ESME_RX_T_APPN })
+  mute.destroy()
+  const [d] = await rx.waitForDeliveries(1)
+  t.equal(parseReceipt(d.fields.short_message.toString('latin1'))?.id, r.message_id, 'offered again to the next receiver')
+  if (acks.length === 0) await once(h.carrier!, 'deliver_sm_resp')
+  t.same(acks, [CommandStatus.ESME_RX_T_APPN], "the carrier got the client's own answer")
+})
