@@ -413,6 +413,21 @@ function createEngine(
     }
   })
   let stamp = 0
+  let accepted = 0
+  // Records one accepted hit of the current scan (numbers only) and raises its category's upper bound.
+  const accept = (cat: number, token: number, oStart: number, oEnd: number, form: number, evasive: boolean) => {
+    aCat[accepted] = cat
+    aTok[accepted] = token
+    aStart[accepted] = oStart
+    aEnd[accepted] = oEnd
+    aForm[accepted] = form
+    aEvasive[accepted] = evasive ? 1 : 0
+    accepted++
+    categories[cat].marks[token] = stamp
+    touched[cat] = stamp
+    const w = categories[cat].tokens[token].weight
+    if (w > 0) potential[cat] += w
+  }
   // Accepted hits of one scan, as parallel arrays reused across scans.
   const aCat: number[] = []
   const aTok: number[] = []
@@ -449,20 +464,7 @@ function createEngine(
     // category that cannot reach its threshold (most of them, on most messages) builds no objects.
     stamp++
     potential.fill(0)
-    let n = 0
-    const accept = (cat: number, token: number, oStart: number, oEnd: number, form: number, evasive: boolean) => {
-      aCat[n] = cat
-      aTok[n] = token
-      aStart[n] = oStart
-      aEnd[n] = oEnd
-      aForm[n] = form
-      aEvasive[n] = evasive ? 1 : 0
-      n++
-      categories[cat].marks[token] = stamp
-      touched[cat] = stamp
-      const w = categories[cat].tokens[token].weight
-      if (w > 0) potential[cat] += w
-    }
+    accepted = 0
     for (let h = 0; h < hitCount; h++) {
       const end = hitEnds[h]
       for (const m of meanings[hitIds[h]]) {
@@ -540,7 +542,7 @@ function createEngine(
       if (bound < c.threshold && !(opts.explain && potential[ci] > 0)) continue
       let list: TermMatch[] | undefined
       const tokenOf = new Map<TermMatch, number>()
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < accepted; i++) {
         if (aCat[i] !== ci) continue
         const t = aTok[i]
         const form = aForm[i]
