@@ -143,6 +143,7 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
         receipts: { ...cfg.receipts, queue_dir: cfg.receipts.queue_dir && resolve(baseDir, cfg.receipts.queue_dir) },
         reassembly: cfg.reassembly,
         upstream_alphabet: cfg.upstream.default_alphabet,
+        unmapped_hold_ms: cfg.upstream.response_timeout_ms,
       },
       {
         log,

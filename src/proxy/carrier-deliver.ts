@@ -43,11 +43,34 @@ export interface CarrierDeliverDeps {
   readonly accounts: () => Accounts
   readonly upstream_alphabet: AccountConfig['default_alphabet']
   readonly onMo?: MoHook
+  /**
+   * How long a receipt whose id is not mapped yet is held before it counts as unmapped: a fast carrier may
+   * send the receipt before its submit_sm_resp has reached us (a race Jasmin loses, #1190).
+   */
+  readonly unmapped_hold_ms: number
+}
+
+export interface CarrierDeliverHandler {
+  onDeliver(bind: CarrierAck, pdu: Buffer): void
+  /** Retries held receipts; called from the coarse timer. */
+  tick(now: number): void
+  readonly held: number
+}
+
+/** Receipts held at most, waiting for their id to be mapped; beyond it they count as unmapped at once. */
+const MAX_HELD = 10_000
+
+interface HeldReceipt {
+  readonly bind: CarrierAck
+  readonly seq: number
+  readonly pdu: Buffer
+  readonly carrierId: string
+  readonly at: number
 }
 
 const STATE_NAMES = new Map<number, string>(Object.entries(MessageState).map(([k, v]) => [v, k]))
 
-export function createCarrierDeliverHandler(deps: CarrierDeliverDeps): (bind: CarrierAck, pdu: Buffer) => void {
+export function createCarrierDeliverHandler(deps: CarrierDeliverDeps): CarrierDeliverHandler {
   const { metrics, log, idMap, router } = deps
   const unmapped = metrics.receipts.labels('unmapped')
   const malformed = metrics.malformedPdus.labels('carrier', 'deliver_sm')
@@ -75,12 +98,18 @@ export function createCarrierDeliverHandler(deps: CarrierDeliverDeps): (bind: Ca
     return f.short_message.length > 0 ? f.short_message : (findTlv(f.tlvs, Tag.message_payload) ?? f.short_message)
   }
 
-  function onReceipt(bind: CarrierAck, seq: number, pdu: Buffer, f: SmFields, now: number): void {
+  let held: HeldReceipt[] = []
+
+  function onReceipt(bind: CarrierAck, seq: number, pdu: Buffer, f: SmFields, now: number, heldSince?: number): void {
     const raw = userText(f)
     const text = raw.toString('latin1')
     const parsed = parseReceipt(text)
     const carrierId = tlvCString(f.tlvs, Tag.receipted_message_id) || parsed?.id
     const entry = carrierId ? idMap.get(carrierId, now) : undefined
+    if (!entry && carrierId && heldSince === undefined && held.length < MAX_HELD) {
+      held.push({ bind, seq, pdu: Buffer.from(pdu), carrierId, at: now })
+      return
+    }
     const stateTlv = tlvUint(f.tlvs, Tag.message_state)
     archive({
       kind: 'receipt',
@@ -99,6 +128,21 @@ export function createCarrierDeliverHandler(deps: CarrierDeliverDeps): (bind: Ca
     }
     const out = entry.client_id ? rewriteReceipt(f, raw, text, entry.client_id) : pdu
     router.offer(new OutboundDelivery(out, entry.system_id, 'receipt', bind, seq))
+  }
+
+  function retryHeld(now: number): void {
+    if (held.length === 0) return
+    const waiting: HeldReceipt[] = []
+    for (const h of held) {
+      const mapped = idMap.get(h.carrierId, now) !== undefined
+      if (!mapped && now - h.at < deps.unmapped_hold_ms) {
+        waiting.push(h)
+        continue
+      }
+      const f = readDeliverSm(h.pdu)
+      if (f.ok) onReceipt(h.bind, h.seq, h.pdu, f, now, h.at)
+    }
+    held = waiting
   }
 
   function onMo(bind: CarrierAck, seq: number, pdu: Buffer, f: SmFields, now: number): void {
@@ -146,18 +190,24 @@ export function createCarrierDeliverHandler(deps: CarrierDeliverDeps): (bind: Ca
     d.ackCarrier(typeof status === 'number' && status !== CommandStatus.ESME_ROK ? status : CommandStatus.ESME_RMSGQFUL)
   }
 
-  return (bind, pdu) => {
-    const seq = readSequence(pdu)
-    const f = readDeliverSm(pdu)
-    if (!f.ok) {
-      malformed.inc()
-      bind.respondDeliver(seq, f.status)
-      return
-    }
-    const now = deps.clock()
-    // Any message-type bits (SMSC receipt, SME ack, intermediate notification) mark a report, not an MO.
-    if ((f.esm_class & EsmClass.TYPE_MASK) !== 0) onReceipt(bind, seq, pdu, f, now)
-    else onMo(bind, seq, pdu, f, now)
+  return {
+    onDeliver(bind, pdu) {
+      const seq = readSequence(pdu)
+      const f = readDeliverSm(pdu)
+      if (!f.ok) {
+        malformed.inc()
+        bind.respondDeliver(seq, f.status)
+        return
+      }
+      const now = deps.clock()
+      // Any message-type bits (SMSC receipt, SME ack, intermediate notification) mark a report, not an MO.
+      if ((f.esm_class & EsmClass.TYPE_MASK) !== 0) onReceipt(bind, seq, pdu, f, now)
+      else onMo(bind, seq, pdu, f, now)
+    },
+    tick: retryHeld,
+    get held() {
+      return held.length
+    },
   }
 }
 

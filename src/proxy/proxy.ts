@@ -46,6 +46,8 @@ export interface ProxyConfig {
   readonly reassembly: ReassemblyConfig
   /** What data_coding 0 means in what the carrier sends (receipts, MO). */
   readonly upstream_alphabet: AccountConfig['default_alphabet']
+  /** A receipt naming an id not mapped yet waits this long for its submit_sm_resp (upstream.response_timeout_ms). */
+  readonly unmapped_hold_ms: number
 }
 
 export interface ProxyDeps {
@@ -394,7 +396,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
 
   // --- receipts and MO -----------------------------------------------------------------------------
 
-  const onCarrierDeliver = createCarrierDeliverHandler({
+  const carrierDeliver = createCarrierDeliverHandler({
     log,
     metrics,
     clock,
@@ -404,6 +406,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     accounts: deps.accounts,
     upstream_alphabet: cfg.upstream_alphabet,
     onMo: deps.onMo,
+    unmapped_hold_ms: cfg.unmapped_hold_ms,
   })
 
   // --- sessions ------------------------------------------------------------------------------------
@@ -439,6 +442,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     for (const s of registry.all()) inFlight += s.inFlight
     metrics.clientInFlight.set(inFlight)
     idMap.expire(now)
+    carrierDeliver.tick(now)
     metrics.receiptMapEntries.set(idMap.size)
     const expired = reassembler.tick(now)
     if (expired.length > 0) {
@@ -452,7 +456,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
 
   return {
     handler,
-    onCarrierDeliver,
+    onCarrierDeliver: (bind, pdu) => carrierDeliver.onDeliver(bind, pdu),
     onUpstreamBusy(busy) {
       upstreamBusy = busy
       for (const s of registry.all()) s.holdInput(busy)

@@ -100,6 +100,7 @@ export async function startHarness(t: Test, opts: HarnessOptions = {}): Promise<
       receipts: ReceiptsSchema.parse({ ...(opts.receipts ?? {}) }),
       reassembly: ReassemblySchema.parse({ timeout_ms: 1000, ...(opts.reassembly ?? {}) }),
       upstream_alphabet: upstreamCfg.default_alphabet,
+      unmapped_hold_ms: upstreamCfg.response_timeout_ms,
     },
     { log, metrics, timer, upstream, registry, accounts: () => accounts, ...(opts.proxy ?? {}) },
   )

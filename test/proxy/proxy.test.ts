@@ -262,3 +262,13 @@ t.test('the carrier gets deliver_sm_resp only once a client answered; an unanswe
   if (acks.length === 0) await once(h.carrier!, 'deliver_sm_resp')
   t.same(acks, [CommandStatus.ESME_RX_T_APPN], "the carrier got the client's own answer")
 })
+
+t.test('a receipt that overtakes its submit_sm_resp still reaches the client', async (t) => {
+  const h = await startHarness(t, { carrier: { dlr: true, dlr_delay_ms: 0, resp_delay_ms: 150 }, upstream: { binds: 1 } })
+  const c = await h.client(ACME)
+  // The simulator sends the receipt at once and delays the response: the receipt names an id not yet mapped.
+  const r = await c.submit({ ...base, registered_delivery: 1, short_message: Buffer.from('fast') })
+  const [d] = await c.waitForDeliveries(1)
+  t.equal(parseReceipt(d.fields.short_message.toString('latin1'))?.id, r.message_id)
+  t.equal(h.proxy.idMap.size, 1)
+})
