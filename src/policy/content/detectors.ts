@@ -40,9 +40,9 @@ const MOBILE_RE = /(?<![0-9])(?:\+?86)?1[3-9][0-9]{9}(?![0-9])/g
 // A bare `q` / `v` prefix counts only with a colon: `Q3 2026` or `version2` are not ids.
 const QQ_RE = /(?:(?:qq|扣扣|抠抠|寇寇|企鹅)(?:号|群|号码)?:?|q(?:群|号)?:)([1-9][0-9]{4,10})(?![0-9])/g
 // WeChat ids: 6–20 characters, a letter first (WeChat's own rule); after an explicit channel word.
-const WECHAT_RE = /(?:(?:微信|weixin|wechat|wx|vx|v信|威信|薇信|位信|维信|徽信|卫信|危信)(?:号|id)?:?|(?:v|薇|微)(?:号)?:)([a-z][a-z0-9_-]{5,19})(?![a-z0-9_-])/g
+const WECHAT_RE = /(?:(?:微信|weixin|wechat|wx|vx|v信|威信|薇信|位信|维信|徽信|卫信|危信|[威薇徽卫位v]芯)(?:号|id)?:?|(?:v|薇|微)(?:号)?:)([a-z][a-z0-9_-]{5,19})(?![a-z0-9_-])/g
 // Forms of the private channels that only exist to slip past keyword filters (NOTES.md §5: 威信 for 微信).
-const OBFUSCATED_RE = /v信|威信|薇信|位信|徽信|卫信|危信|维信|加薇|加v(?![a-z])|[加+＋]?vx(?![a-z])|[加+＋]wx(?![a-z])|扣扣|抠抠|寇寇|企鹅号|加q(?![a-z])|q群|微:|薇:|v:/g
+const OBFUSCATED_RE = /v信|威信|薇信|位信|徽信|卫信|危信|维信|[威薇徽卫位v]芯|加薇|加v(?![a-z])|[加+＋]?vx(?![a-z])|[加+＋]wx(?![a-z])|扣扣|抠抠|寇寇|企鹅号|加q(?![a-z])|q群|微:|薇:|v:/g
 const CONTACT_WORD_RE = /加微信|加我微信|微信号|加qq|qq号|加我|私聊|私信我|联系我|找我/g
 const SIGNATURE_RE = /^\s*【[^【】]{1,24}】|【[^【】]{1,24}】\s*$/
 

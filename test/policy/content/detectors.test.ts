@@ -30,7 +30,7 @@ t.test('mobile numbers, QQ and WeChat ids, each also a contact', async (t) => {
 })
 
 t.test('obfuscated channels: V信, 威信, 加薇, 扣扣, full-width ＶＸ, a symbol inside 微♥', async (t) => {
-  for (const text of ['加V信 ab', '威信号 abcdef', '加薇：abc', '扣扣 900000001', 'ＶＸ：ｙｄｘ０１', '微♥：lj_demo01']) {
+  for (const text of ['加V信 ab', '威信号 abcdef', '威芯 js_demo', '加薇：abc', '扣扣 900000001', 'ＶＸ：ｙｄｘ０１', '微♥：lj_demo01']) {
     t.ok(kinds(text).some((k) => k.startsWith('contact_obfuscated=')), text)
   }
   t.notOk(kinds('【微联科技】关注微信公众号查询').some((k) => k.startsWith('contact_obfuscated')))
