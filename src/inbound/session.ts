@@ -32,6 +32,7 @@ export type CloseReason =
   | 'bind_timeout'
   | 'shutdown'
   | 'socket_error'
+  | 'internal_error'
 
 export type AuthResult =
   | { readonly ok: true; readonly account: AccountConfig }
@@ -195,7 +196,15 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   #onData(chunk: Buffer): void {
     this.#cork()
     this.#heartbeat.onTraffic(this.#clock())
-    this.#framer.push(chunk)
+    try {
+      this.#framer.push(chunk)
+    } catch (err) {
+      // A bug met by one client's bytes must cost that connection, never the process.
+      this.#deps.metrics.malformedPdus.labels('client', 'internal_error').inc()
+      this.#log.error({ err }, 'session failed')
+      this.#firstError ??= err as Error
+      this.#terminate('internal_error')
+    }
   }
 
   onFrame(pdu: Buffer): void {
@@ -260,13 +269,19 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     this.#status = 'binding'
     // scrypt runs off-thread; reading waits so nothing overtakes the bind.
     this.#pause()
-    this.#handler.authenticate(this, fields, bindType).then(
-      (res) => this.#bindDone(res, id, seq, bindType),
-      (err: unknown) => {
-        this.#log.error({ err }, 'bind check failed')
-        this.#refuseBind(id, seq, CommandStatus.ESME_RBINDFAIL, 'error')
-      },
-    )
+    this.#handler
+      .authenticate(this, fields, bindType)
+      .then(
+        (res) => this.#bindDone(res, id, seq, bindType),
+        (err: unknown) => {
+          this.#log.error({ err }, 'bind check failed')
+          this.#refuseBind(id, seq, CommandStatus.ESME_RBINDFAIL, 'error')
+        },
+      )
+      .catch((err: unknown) => {
+        this.#log.error({ err }, 'session failed')
+        this.#terminate('internal_error')
+      })
   }
 
   #bindDone(res: AuthResult, id: number, seq: number, bindType: BindType): void {

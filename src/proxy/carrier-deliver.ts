@@ -177,10 +177,12 @@ export function createCarrierDeliverHandler(deps: CarrierDeliverDeps): CarrierDe
       return moHookFailed(d, err)
     }
     if (pending && typeof (pending as Promise<unknown>).then === 'function') {
-      ;(pending as Promise<unknown>).then(
-        () => router.offer(d),
-        (err: unknown) => moHookFailed(d, err),
-      )
+      ;(pending as Promise<unknown>)
+        .then(
+          () => router.offer(d),
+          (err: unknown) => moHookFailed(d, err),
+        )
+        .catch(bug(log))
     } else router.offer(d)
   }
 
@@ -223,4 +225,9 @@ function rewriteReceipt(f: SmFields, raw: Buffer, text: string, clientId: string
     else tlvs.push(t)
   }
   return encodeDeliverSm(0, { ...f, short_message: inPayload ? f.short_message : body, tlvs })
+}
+
+/** Last resort for work resumed from a promise: a bug is logged, never an unhandled rejection that ends the process. */
+export function bug(log: Logger): (err: unknown) => void {
+  return (err) => log.error({ err }, 'internal error')
 }

@@ -32,7 +32,7 @@ import { Part, Submission, type SubmissionHost } from './submission.js'
 import { encodeRejectedReceipt } from './synth-receipt.js'
 import { Tally } from './tally.js'
 import { loadDeliveries, saveDeliveries } from './receipt-store.js'
-import { createCarrierDeliverHandler, type MoHook } from './carrier-deliver.js'
+import { bug, createCarrierDeliverHandler, type MoHook } from './carrier-deliver.js'
 import type { CarrierAck } from './deliveries.js'
 
 export interface ArchiveSink {
@@ -93,6 +93,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   const reassembler = new Reassembler<Part>(cfg.reassembly)
   const issuerPrefix = randomBytes(4).toString('hex')
   let issued = 0
+  const internalError = bug(log)
   const tally = new Tally()
   const responseKeys = new Map<number, string>()
 
@@ -134,14 +135,17 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     },
     onFinished(s) {
       if (!deps.archive) return flushResponses(s)
-      deps.archive.append(messageRecord(s)).then(
-        () => flushResponses(s),
-        (err: unknown) => {
-          metrics.archiveWriteErrors.labels('proxy').inc()
-          log.error({ err }, 'archive append failed')
-          flushResponses(s)
-        },
-      )
+      deps.archive
+        .append(messageRecord(s))
+        .then(
+          () => flushResponses(s),
+          (err: unknown) => {
+            metrics.archiveWriteErrors.labels('proxy').inc()
+            log.error({ err }, 'archive append failed')
+            flushResponses(s)
+          },
+        )
+        .catch(internalError)
     },
   }
 
@@ -232,10 +236,12 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       return judgeFailed(msg, parts, err)
     }
     if (typeof (v as Promise<Verdict>).then === 'function') {
-      ;(v as Promise<Verdict>).then(
-        (verdict) => decide(msg, parts, missing, verdict, t0, true),
-        (err: unknown) => judgeFailed(msg, parts, err),
-      )
+      ;(v as Promise<Verdict>)
+        .then(
+          (verdict) => decide(msg, parts, missing, verdict, t0, true),
+          (err: unknown) => judgeFailed(msg, parts, err),
+        )
+        .catch(internalError)
     } else decide(msg, parts, missing, v as Verdict, t0, true)
   }
 

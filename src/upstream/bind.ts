@@ -28,7 +28,7 @@ import { createBackoff, type Backoff } from './backoff.js'
 export type BindStatus = 'idle' | 'connecting' | 'binding' | 'bound' | 'unbinding' | 'backoff' | 'closed'
 export const BIND_STATUSES: readonly BindStatus[] = ['idle', 'connecting', 'binding', 'bound', 'unbinding', 'backoff', 'closed']
 export type CarrierBindType = 'transceiver' | 'transmitter' | 'receiver'
-export type BindCloseReason = 'unbind' | 'peer_closed' | 'dead_peer' | 'malformed_stream' | 'auth_failed' | 'shutdown' | 'socket_error'
+export type BindCloseReason = 'unbind' | 'peer_closed' | 'dead_peer' | 'malformed_stream' | 'auth_failed' | 'shutdown' | 'socket_error' | 'internal_error'
 
 /** A submit_sm travelling to the carrier. The bind rewrites the PDU's sequence_number in place. */
 export interface UpstreamRequest {
@@ -283,7 +283,15 @@ export class CarrierBind implements FrameSink {
   #onData(chunk: Buffer): void {
     this.#cork()
     this.#heartbeat?.onTraffic(this.#clock())
-    this.#framer?.push(chunk)
+    try {
+      this.#framer?.push(chunk)
+    } catch (err) {
+      // A bug met by the carrier's bytes costs this bind (it reconnects), never the process.
+      this.#deps.metrics.malformedPdus.labels('carrier', 'internal_error').inc()
+      this.#log.error({ err }, 'carrier bind failed')
+      this.#firstError ??= err as Error
+      this.#end('internal_error')
+    }
   }
 
   onFrame(pdu: Buffer): void {
