@@ -1,7 +1,7 @@
 // smpp-guard eval [--config FILE] --corpus FILE [--account ID] [--json]
 // Measures the content rules on a labelled corpus (JSON lines: text, label allow|block, category, evasion):
 // precision, recall and false-positive rate overall, per category and per evasion type, and the lines it
-// got wrong. A category in monitor mode counts as detected (it would reject once enforced).
+// got wrong. As in the proxy, only categories set to reject stop a message; monitor mode forwards it.
 // Exit codes: 0 done, 2 usage, configuration, rule or corpus error.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -95,7 +95,8 @@ export function evaluate(engine: ContentEngine, lines: readonly CorpusLine[], cf
     return c
   }
   lines.forEach((x, i) => {
-    const hits = contentHits(engine.scan(x.text, opts), cfg)
+    // What the proxy would do: only enforced hits stop a message; monitor hits are forwarded.
+    const hits = contentHits(engine.scan(x.text, opts), cfg).filter((h) => h.mode === 'enforce')
     const top = hits[0]
     const blocked = top !== undefined
     const ev = perEvasion.get(x.evasion) ?? zero()

@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import { main, parseCorpus } from '../../src/commands/eval.js'
 import { GuardError } from '../../src/errors.js'
 
-const CONFIG = 'accounts:\n  - { system_id: lax, password_hash: "x", policy: { content: { categories: { gambling: "off" } } } }\nrules: rules\n'
+const CONFIG =
+  'accounts:\n  - { system_id: lax, password_hash: "x", policy: { content: { categories: { gambling: "off" } } } }\n' +
+  '  - { system_id: watch, password_hash: "x", policy: { content: { categories: { gambling: "monitor" } } } }\nrules: rules\n'
 const RULES = {
   'gambling.yaml': 'category: gambling\nterms:\n  10: [赌博, 百家乐]\n',
   'fraud_bank.yaml': 'category: fraud_bank\nterms:\n  10: [安全账户]\n',
@@ -51,10 +53,12 @@ t.test('text form lists the misclassified lines', async (t) => {
   t.match(r.out, /line 6: false positive as gambling: 【店】赌博是违法的\n\s+score 10\/10: 赌博\+10/)
 })
 
-t.test('--account applies that account overrides', async (t) => {
+t.test('--account applies that account overrides; monitor forwards, as in the proxy', async (t) => {
   const f = fixture(t)
-  const j = JSON.parse((await run(['--config', f.config, '--corpus', f.corpus, '--account', 'lax', '--json'])).out)
-  t.match(j.overall, { tp: 1, fp: 0 })
+  const lax = JSON.parse((await run(['--config', f.config, '--corpus', f.corpus, '--account', 'lax', '--json'])).out)
+  t.match(lax.overall, { tp: 1, fp: 0 })
+  const watch = JSON.parse((await run(['--config', f.config, '--corpus', f.corpus, '--account', 'watch', '--json'])).out)
+  t.match(watch.overall, { tp: 1, fp: 0 })
 })
 
 t.test('bad corpus lines name file and line; missing arguments exit 2', async (t) => {
