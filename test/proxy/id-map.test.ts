@@ -46,3 +46,14 @@ t.test('re-setting an id: the newest entry wins; delete', async (t) => {
   m.delete('007')
   t.equal(m.get('7', HOUR / 2)?.system_id, 'b', 'the older entry is still there until it expires')
 })
+
+t.test('many ids at one instant spread over several buckets and all stay reachable', async (t) => {
+  const m = createIdMap({ map_ttl_ms: HOUR, map_max_entries: 100_000 })
+  for (let i = 0; i < 40_000; i++) m.set(i.toString(16), { system_id: i % 2 ? 'a' : 'b' }, 1000)
+  t.equal(m.size, 40_000)
+  let found = 0
+  for (let i = 0; i < 40_000; i += 997) if (m.get(i.toString(16), 2000)?.system_id === (i % 2 ? 'a' : 'b')) found++
+  t.equal(found, Math.ceil(40_000 / 997))
+  m.expire(1000 + HOUR)
+  t.equal(m.size, 0, 'they expire together')
+})
