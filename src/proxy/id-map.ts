@@ -74,6 +74,16 @@ export function createIdMap(cfg: IdMapConfig): IdMap {
     }
   }
 
+  function lookup(key: string, now: number): IdMapEntry | undefined {
+    for (let i = buckets.length - 1; i >= 0; i--) {
+      const b = buckets[i]
+      if (b.last <= now - cfg.map_ttl_ms) return undefined
+      const e = b.map.get(key)
+      if (e) return e
+    }
+    return undefined
+  }
+
   function find(key: string): Bucket | undefined {
     for (let i = buckets.length - 1; i >= 0; i--) if (buckets[i].map.has(key)) return buckets[i]
     return undefined
@@ -91,13 +101,15 @@ export function createIdMap(cfg: IdMapConfig): IdMap {
       if (buckets[0].last <= now - cfg.map_ttl_ms) expire(now)
     },
     get(carrierId, now) {
-      for (const key of idVariants(carrierId)) {
-        for (let i = buckets.length - 1; i >= 0; i--) {
-          const b = buckets[i]
-          if (b.last <= now - cfg.map_ttl_ms) break
-          const e = b.map.get(key)
-          if (e) return e
-        }
+      // The id as the carrier wrote it in the submit_sm_resp is by far the common case; the other radix
+      // (a BigInt conversion) is tried only when that misses.
+      const key = normaliseId(carrierId)
+      const hit = lookup(key, now)
+      if (hit) return hit
+      const variants = idVariants(key)
+      for (let v = 1; v < variants.length; v++) {
+        const e = lookup(variants[v], now)
+        if (e) return e
       }
       return undefined
     },
