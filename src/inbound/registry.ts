@@ -7,7 +7,7 @@ export interface SessionRegistry<D extends Delivery = Delivery> {
   remove(s: ClientSession<D>): void
   /** Bound sessions of the account, any bind type. */
   count(system_id: string): number
-  /** A session of the account that can take a deliver_sm now, spreading load round-robin. */
+  /** A session of the account that can take a deliver_sm now: the last one used while it has room. */
   pickReceiver(system_id: string): ClientSession<D> | undefined
   all(): IterableIterator<ClientSession<D>>
   readonly size: number
@@ -42,11 +42,13 @@ export function createRegistry<D extends Delivery = Delivery>(): SessionRegistry
     pickReceiver(system_id) {
       const list = byAccount.get(system_id)
       if (!list) return undefined
+      // Stay on one session while it has room: deliveries from one carrier read then leave in one write
+      // per client socket instead of one per session (round-robin per PDU multiplied the write syscalls).
       const start = cursor.get(system_id) ?? 0
       for (let k = 0; k < list.length; k++) {
         const i = (start + k) % list.length
         if (list[i].canDeliver) {
-          cursor.set(system_id, i + 1)
+          if (k > 0) cursor.set(system_id, i)
           return list[i]
         }
       }

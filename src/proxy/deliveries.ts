@@ -107,7 +107,6 @@ export function createDeliveryRouter(
     else if (front) q.items.unshift(d)
     else q.items.push(d)
     total++
-    deps.metrics.receiptsQueued.set(total)
     if (d.carrier) {
       count(d, 'queued')
       d.ackCarrier(CommandStatus.ESME_ROK)
@@ -125,7 +124,6 @@ export function createDeliveryRouter(
       q.head = 0
     }
     total--
-    deps.metrics.receiptsQueued.set(total)
     return d
   }
 

@@ -447,6 +447,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     let inFlight = 0
     for (const s of registry.all()) inFlight += s.inFlight
     metrics.clientInFlight.set(inFlight)
+    metrics.receiptsQueued.set(router.totalQueued)
     idMap.expire(now)
     carrierDeliver.tick(now)
     metrics.receiptMapEntries.set(idMap.size)

@@ -90,16 +90,17 @@ export function createUpstreamPool(cfg: UpstreamConfig, deps: UpstreamDeps): Ups
     let inFlight = 0
     for (const b of binds) inFlight += b.inFlight
     deps.metrics.upstreamInFlight.set(inFlight)
+    deps.metrics.upstreamQueued.set(queued())
   })
 
   function queued(): number {
     return queue.length - head
   }
 
-  // Busy from half the queue until it is empty again (hysteresis, so sessions do not flap).
+  // Busy from half the queue until it is empty again (hysteresis, so sessions do not flap). The depth
+  // gauge is sampled on the tick: a gauge set per queued PDU cost 1 µs.
   function setQueueGauge(): void {
     const n = queued()
-    deps.metrics.upstreamQueued.set(n)
     const nowBusy = n >= Math.max(1, cfg.queue >> 1)
     if (nowBusy !== busy && (nowBusy || n === 0)) {
       busy = nowBusy
