@@ -388,7 +388,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       }
       userData = userData.subarray(udh.offset)
       concat = udh.concat
-    } else {
+    } else if (f.tlvs.length > 0) {
       const sar = readSarConcat(findTlv(f.tlvs, Tag.sar_msg_ref_num), findTlv(f.tlvs, Tag.sar_total_segments), findTlv(f.tlvs, Tag.sar_segment_seqnum))
       if (!sar.ok) return respond(session, encodeSubmitSmResp(VendorStatus.REASSEMBLY_FAILED, seq, ''), VendorStatus.REASSEMBLY_FAILED)
       concat = sar.concat
