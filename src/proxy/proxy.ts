@@ -83,6 +83,13 @@ export interface Proxy {
 
 const NO_SHADOW: readonly never[] = Object.freeze([])
 const ALLOW: Verdict = Object.freeze({ action: 'allow', shadow: NO_SHADOW })
+const ACCOUNT_REMOVED: Verdict = Object.freeze({
+  action: 'reject',
+  rule: 'proxy.account_removed',
+  category: 'account',
+  status: VendorStatus.ACCOUNT_SUSPENDED,
+  shadow: NO_SHADOW,
+})
 
 export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   const log = deps.log.child({ component: 'proxy' })
@@ -227,8 +234,10 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   // --- judging -------------------------------------------------------------------------------------
 
   function judge(msg: Message, parts: Part[], missing: number, t0: number): void {
-    const policy = deps.policies?.().get(msg.system_id)
-    if (!deps.pipeline || !policy) return decide(msg, parts, missing, ALLOW, t0, false)
+    if (!deps.pipeline || !deps.policies) return decide(msg, parts, missing, ALLOW, t0, false)
+    const policy = deps.policies().get(msg.system_id)
+    // Bound before a reload removed its account: nothing may pass unjudged.
+    if (!policy) return decide(msg, parts, missing, ACCOUNT_REMOVED, t0, false)
     let v: Verdict | Promise<Verdict>
     try {
       v = deps.pipeline.judge(msg, policy, msg.received_at)

@@ -122,3 +122,11 @@ t.test('a retried part is answered with the same id and not sent twice', async (
   await c.submitRaw(part(6, 2, 2, '第二部分'))
   t.equal(h.carrier!.submits.length, 2)
 })
+
+t.test('an account without a compiled policy (removed by a reload) gets nothing through', async (t) => {
+  const h = await startHarness(t, { proxy: { pipeline: createPipeline(), policies: () => new Map() } })
+  const c = await h.client(ACME)
+  const r = await c.submit({ source_addr: '10690001', destination_addr: '13800138000', short_message: Buffer.from('x') })
+  t.equal(r.status, VendorStatus.ACCOUNT_SUSPENDED)
+  t.equal(h.carrier!.submits.length, 0)
+})
