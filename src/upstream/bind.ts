@@ -4,6 +4,7 @@
 // writable and inside its window, and says `onReady` whenever that may have become true.
 import net from 'node:net'
 import tls from 'node:tls'
+import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import type { UpstreamConfig } from '../config/schema.js'
 import type { Metrics } from '../ops/metrics.js'
@@ -67,7 +68,10 @@ const BIND_COMMAND: Record<CarrierBindType, number> = {
 
 interface Pending {
   readonly req: UpstreamRequest
+  /** Epoch ms, for the response timeout (compared with the coarse timer's `now`). */
   readonly sentAt: number
+  /** performance.now(), for the round-trip histogram: Date.now() has only millisecond resolution. */
+  readonly sentPerf: number
 }
 
 function defaultConnect(cfg: UpstreamConfig): net.Socket {
@@ -136,7 +140,7 @@ export class CarrierBind implements FrameSink {
     if (!this.canSubmit) return false
     const seq = this.#nextSeq()
     writeSequence(req.pdu, seq)
-    this.#pending.set(seq, { req, sentAt: this.#clock() })
+    this.#pending.set(seq, { req, sentAt: this.#clock(), sentPerf: performance.now() })
     this.#write(req.pdu)
     return true
   }
@@ -332,7 +336,7 @@ export class CarrierBind implements FrameSink {
     const p = this.#pending.get(seq)
     if (!p) return
     this.#pending.delete(seq)
-    this.#deps.metrics.carrierLatency.observe((this.#clock() - p.sentAt) / 1000)
+    this.#deps.metrics.carrierLatency.observe((performance.now() - p.sentPerf) / 1000)
     p.req.onCarrierResponse(pdu)
     if (this.#status === 'unbinding') return
     this.#deps.events.onReady(this)
