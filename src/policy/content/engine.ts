@@ -574,6 +574,9 @@ function createEngine(
         let context = 0
         for (const [t, ms] of seen) {
           const w = c.tokens[t].weight
+          // A term found only inside a longer term of the same category (锁定 in 已被锁定, 法轮 in 法轮功) is
+          // the same evidence once: it still serves combinations but adds no weight of its own.
+          if (w > 0 && !isToken(c.tokens[t].key) && ms.every((m) => insideLonger(m, list))) continue
           const add = c.tokens[t].key.startsWith('$') ? w * distinctTexts(ms, SET_CAP) : w
           if (w > 0 && w <= c.contextWeight) context += add
           else score += add
@@ -620,6 +623,17 @@ function createEngine(
     categories: categories.map((c) => ({ name: c.name, action: c.action, status: c.status })),
     patternCount: automaton.patternCount,
   }
+}
+
+/** `$set` and `@detector` tokens: not words of the text, so never nested in or around a term. */
+const isToken = (key: string) => key.startsWith('$') || key.startsWith('@')
+
+/** True when a longer positive-weight term of the same list covers `m`'s span in the original text. */
+function insideLonger(m: TermMatch, list: readonly TermMatch[]): boolean {
+  for (const o of list) {
+    if (o.weight > 0 && !isToken(o.term) && o.term !== m.term && o.start <= m.start && m.end <= o.end && o.end - o.start > m.end - m.start) return true
+  }
+  return false
 }
 
 function sameUnits(units: Uint16Array, at: number, term: string): boolean {

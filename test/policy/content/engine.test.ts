@@ -102,6 +102,13 @@ t.test('context words add up to the cap only: everyday words alone never fire', 
   t.equal(r.below?.[0].score, 6)
 })
 
+t.test('a term found only inside a longer term of its category adds no weight of its own', async (t) => {
+  const dir = rules(t, { 'g.yaml': 'category: gambling\nterms:\n  6: [锁定, 已被锁定]\n' })
+  const e = compileContentRules(dir)
+  t.equal(e.scan('已被锁定', { explain: true }).below?.[0].score, 6, 'not 6 + 6')
+  t.same(e.scan('锁定，已被锁定').hits.map((h) => h.score), [12], 'a separate occurrence still counts')
+})
+
 t.test('a hit that needs de-obfuscation is stronger evidence (evasion bonus)', async (t) => {
   const e = engine(t)
   const plain = e.scan('彩金', { explain: true }).below?.[0]
