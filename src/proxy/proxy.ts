@@ -36,6 +36,8 @@ import { bug, createCarrierDeliverHandler, type MoHook } from './carrier-deliver
 import type { CarrierAck } from './deliveries.js'
 
 export interface ArchiveSink {
+  /** False while the spool is full or closed: the proxy then takes custody of nothing new. */
+  readonly accepting: boolean
   /** Resolves once the record is durable (archive `durability: ack`) or accepted (`async`). */
   append(record: ArchiveRecord): Promise<void>
 }
@@ -88,6 +90,16 @@ const ACCOUNT_REMOVED: Verdict = Object.freeze({
   rule: 'proxy.account_removed',
   category: 'account',
   status: VendorStatus.ACCOUNT_SUSPENDED,
+  shadow: NO_SHADOW,
+})
+
+// The archive cannot take the record (spool full, disk failing): forwarding would hand the carrier a message
+// the platform could not produce on a lawful query, so the client is told to retry later instead.
+const ARCHIVE_UNAVAILABLE: Verdict = Object.freeze({
+  action: 'reject',
+  rule: 'proxy.archive_unavailable',
+  category: 'system',
+  status: CommandStatus.ESME_RMSGQFUL,
   shadow: NO_SHADOW,
 })
 
@@ -263,6 +275,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   /** `t0` is performance.now() when the message was read (0: not timed); `judged` when a pipeline ran. */
   function decide(msg: Message, parts: Part[], missing: number, verdict: Verdict, t0: number, judged: boolean): void {
     if (judged && t0 > 0) metrics.policyLatency.observe((performance.now() - t0) / 1000)
+    if (verdict.action === 'allow' && deps.archive && !deps.archive.accepting) verdict = ARCHIVE_UNAVAILABLE
     const s = new Submission(msg.system_id, msg, verdict, parts, missing, host, clock())
     if (verdict.action === 'reject') {
       for (const p of parts) {

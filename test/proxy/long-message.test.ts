@@ -33,6 +33,7 @@ function policyHarness(t: Parameters<typeof startHarness>[0], extra: Parameters<
   const records: ArchiveRecord[] = []
   const archived = new EventEmitter()
   const archive = {
+    accepting: true,
     append: async (r: ArchiveRecord) => {
       records.push(r)
       archived.emit('record', r)
