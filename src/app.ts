@@ -12,7 +12,7 @@ import { createMetrics, type Metrics } from './ops/metrics.js'
 import { createHttpServer } from './ops/http.js'
 import { createAdminServer } from './ops/admin-server.js'
 import type { AdminHandlers } from './ops/admin-protocol.js'
-import { GuardError } from './errors.js'
+import { createAdminHandlers } from './ops/admin-handlers.js'
 import { CoarseTimer, coarseTimer } from './util/coarse-timer.js'
 import { statusName } from './smpp/status.js'
 import { createState } from './state/index.js'
@@ -79,15 +79,28 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
   let listening = false
 
   try {
-    const http = createHttpServer(cfg.metrics, { metrics, log, isReady: () => listening && (upstream?.isAvailable ?? false) })
+    let flushVerdicts = (): void => {}
+    const http = createHttpServer(cfg.metrics, {
+      metrics,
+      log,
+      isReady: () => listening && (upstream?.isAvailable ?? false),
+      beforeScrape: () => flushVerdicts(),
+    })
     const metricsAddress = await http.listen()
     started.push({ name: 'http', close: () => http.close(), destroy: (e) => http.destroy(e) })
 
     const state: State = createState(cfg.state, { log, metrics, baseDir })
     started.push({ name: 'state', close: () => state.close(), destroy: (e) => state.destroy(e) })
-    await state.ready()
+    // A shared backend that is down at start is an outage like any other: each stage applies its
+    // `on_state_error`. A local journal that cannot be read is a broken install and stops the start.
+    if (cfg.state.backend === 'redis') {
+      state.ready().catch((err: unknown) => log.warn({ err }, 'state backend not ready at start'))
+    } else {
+      await state.ready()
+    }
 
     const archive: Archive = await createArchive(cfg.archive, { log, metrics, baseDir, clock })
+    metrics.archiveSpoolMaxBytes.set(cfg.archive.spool.max_bytes)
     started.push({ name: 'archive', close: () => archive.close(), destroy: (e) => archive.destroy(e ?? new Error('destroyed')) })
 
     const pipeline: Pipeline = createPipeline()
@@ -95,7 +108,8 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
     pipeline.onVerdict(discipline.onVerdict)
     const verdicts = verdictMetrics(metrics)
     pipeline.onVerdict(verdicts.hook)
-    const untickVerdicts = timer.add(() => verdicts.tally.flush())
+    flushVerdicts = () => verdicts.tally.flush()
+    const untickVerdicts = timer.add(flushVerdicts)
     started.push({ name: 'verdict-metrics', close: () => (untickVerdicts(), verdicts.tally.flush()) })
     const compile = (l: LoadedConfig): Compiled => ({
       config: l.config,
@@ -188,50 +202,23 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
 
     let reloader: Reloader | null = null
     const policyAdmin = createPolicyAdmin({ state, discipline })
-    const handlers: AdminHandlers = {
-      status: () => ({
-        pid: process.pid,
-        uptime_s: Math.round(process.uptime()),
-        config: loaded.file,
-        listen: smpp,
-        sessions: registry.size,
-        upstream: pool.snapshot(),
-        receipts_queued: p.router.totalQueued,
-        receipt_map_entries: p.idMap.size,
-      }),
-      'sessions.list': () =>
-        [...server.connections].map((s) => ({
-          id: s.sid,
-          system_id: s.system_id,
-          bind_type: s.bindType,
-          status: s.status,
-          peer: s.peer,
-          in_flight: s.inFlight,
-        })),
-      'sessions.kick': async (req) => {
-        const s = [...server.connections].find((x) => x.sid === req.id)
-        if (!s) throw new GuardError('SG_ERR_USAGE', `no session ${req.id}`)
-        await s.close()
-        return { kicked: req.id }
+    const handlers: AdminHandlers = createAdminHandlers({
+      sessions: { all: () => server.connections, get size() { return registry.size } },
+      upstream: pool,
+      policy: policyAdmin,
+      reloader: {
+        reload: (trigger) => (reloader as Reloader).reload(trigger),
+        get current() {
+          return (reloader as Reloader).current
+        },
       },
-      reload: async () => {
-        if (!reloader) throw new GuardError('SG_ERR_USAGE', 'reload is not available')
-        const r = await reloader.reload('admin')
-        if (!r.ok) throw Object.assign(new GuardError('SG_ERR_CONFIG_INVALID', r.file), { problems: r.problems })
-        return r
-      },
-      suspend: (req) => policyAdmin.suspend(req.account),
-      resume: (req) => policyAdmin.resume(req.account),
-      'optout.add': (req) => policyAdmin.optoutAdd(req.account, req.number),
-      'optout.remove': (req) => policyAdmin.optoutRemove(req.account, req.number),
-      'optout.list': (req) => policyAdmin.optoutList(req.account),
-      'rules.test': async (req) => {
-        const policy = current.policies.get(req.account)
-        if (!policy) throw new GuardError('SG_ERR_USAGE', `unknown account ${req.account}`)
+      rulesTest: (req) => {
+        const policy = current.policies.get(req.account) as AccountPolicy
         const now = clock()
         return pipeline.judge(testMessage(req.account, req.src ?? '', req.dst ?? '', req.text, now), policy, now)
       },
-    }
+      isReady: () => listening && pool.isAvailable,
+    })
     const admin = createAdminServer({ enabled: cfg.admin.enabled, socket: resolve(baseDir, cfg.admin.socket) }, { handlers, log, metrics })
     await admin.listen()
     started.push({ name: 'admin', close: () => admin.close(), destroy: (e) => admin.destroy(e) })
