@@ -99,9 +99,15 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
       await state.ready()
     }
 
-    const archive: Archive = await createArchive(cfg.archive, { log, metrics, baseDir, clock })
-    metrics.archiveSpoolMaxBytes.set(cfg.archive.spool.max_bytes)
-    started.push({ name: 'archive', close: () => archive.close(), destroy: (e) => archive.destroy(e ?? new Error('destroyed')) })
+    let archive: Archive | undefined
+    if (cfg.archive.enabled) {
+      const a = await createArchive(cfg.archive, { log, metrics, baseDir, clock })
+      archive = a
+      metrics.archiveSpoolMaxBytes.set(cfg.archive.spool.max_bytes)
+      started.push({ name: 'archive', close: () => a.close(), destroy: (e) => a.destroy(e ?? new Error('destroyed')) })
+    } else {
+      log.warn('archive disabled: no message is kept (benchmarks and labs only)')
+    }
 
     const pipeline: Pipeline = createPipeline()
     const discipline: Discipline = createDiscipline(cfg.policy as PolicyConfig, cfg.accounts, { state, log, metrics, clock })

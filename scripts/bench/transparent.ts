@@ -24,7 +24,7 @@ const MAX_S = Number(values['max-s'])
 const MIX = values.mix === 'long' ? 'long' : 'single'
 
 function archiveYaml(mode: string): string {
-  if (mode === 'none') return 'archive: { sink: none }'
+  if (mode === 'none') return 'archive: { sink: jsonl, path: archive, enabled: false }'
   return `archive: { sink: sqlite, path: archive, retention_days: 30, durability: ${mode} }`
 }
 

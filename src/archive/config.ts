@@ -23,6 +23,11 @@ export const SpoolSchema = z.strictObject({
 export type SpoolConfig = z.infer<typeof SpoolSchema>
 
 const common = {
+  /**
+   * false keeps no record at all: for benchmarks and labs only. The enterprise commitment requires every
+   * message to be kept, so a production config never sets it.
+   */
+  enabled: z.boolean().default(true),
   retention_days: z
     .number()
     .int()

@@ -9,6 +9,7 @@ t.test('defaults: one sqlite sink, 180 days, ack', async (t) => {
   const cfg = ArchiveSchema.parse({})
   t.equal(cfg.retention_days, 180)
   t.equal(cfg.durability, 'ack')
+  t.equal(cfg.enabled, true, 'the archive is on unless a config turns it off')
   t.same(cfg.sinks, [{ sink: 'sqlite', path: 'data/archive', open_days: 4, worker: true }])
 })
 
