@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Brings up what the test suite talks to: Redis, PostgreSQL and the Perl SMPP peers. Idempotent, so
+# Brings up what the test suite talks to: Redis, PostgreSQL, the Perl SMPP peers and Kannel. Idempotent, so
 # `npm test` can call it on every run; installs missing Debian packages when run as root.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -8,6 +8,9 @@ need_pkgs=()
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 perl -MNet::SMPP -e1 >/dev/null 2>&1 || need_pkgs+=(libnet-smpp-perl)
 perl -MJSON::XS -e1 >/dev/null 2>&1 || need_pkgs+=(libjson-xs-perl)
+# Kannel is the second independent ESME of the interop tests.
+command -v bearerbox >/dev/null 2>&1 || need_pkgs+=(kannel)
+command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "services: installing ${need_pkgs[*]}"
