@@ -1,7 +1,7 @@
 // Direct vs raw TCP pipe vs smpp-guard, in one run on one machine: msgs/s, latency percentiles and the
 // proxy's CPU per message, over a window sweep; then the same with one delivery receipt per message.
 // usage: node --import tsx scripts/bench/transparent.ts [--quick] [--count N] [--mix single|long]
-//        [--archive none|ack|async] [--receipts-only]
+//        [--archive none|ack|async] [--policy on|off]
 import { parseArgs } from 'node:util'
 import { hashPassword } from '../../src/inbound/password.js'
 import { join } from 'node:path'
@@ -13,6 +13,7 @@ const { values } = parseArgs({
     count: { type: 'string' },
     mix: { type: 'string', default: 'single' },
     archive: { type: 'string', default: 'none' },
+    policy: { type: 'string', default: 'on' },
     sessions: { type: 'string', default: '4' },
     'max-s': { type: 'string', default: '30' },
   },
@@ -28,6 +29,9 @@ function archiveYaml(mode: string): string {
   return `archive: { sink: sqlite, path: archive, retention_days: 30, durability: ${mode} }`
 }
 
+// Every stage compiled but switched off: the cost of the proxy core alone.
+const POLICY_OFF = 'policy: { sender: { mode: off }, account: { mode: off }, content: { mode: off }, members: { mode: off }, opt_out: { mode: off }, rate_limit: { mode: off } }'
+
 async function proxyConfig(port: number, sinkPort: number): Promise<string> {
   return `
 listen: { host: 127.0.0.1, port: ${port}, window: 1000 }
@@ -39,6 +43,7 @@ accounts:
     tps: 10000000
 rules: ${JSON.stringify(join(ROOT, 'config/rules'))}
 ${archiveYaml(values.archive ?? 'none')}
+${values.policy === 'off' ? POLICY_OFF : ''}
 metrics: { enabled: false }
 admin: { enabled: false }
 log: { level: warn }
@@ -106,7 +111,7 @@ function ratios(rows: Row[]): string {
   return out.join('\n')
 }
 
-console.log(`# transparent benchmark: ${COUNT} messages per point, UCS2 70 chars, ${SESSIONS} sessions, mix ${MIX}, archive ${values.archive}\n`)
+console.log(`# transparent benchmark: ${COUNT} messages per point, UCS2 70 chars, ${SESSIONS} sessions, mix ${MIX}, archive ${values.archive}, policy ${values.policy}\n`)
 const plain = await sweep(false)
 console.log(table(plain))
 console.log('\n' + ratios(plain))
