@@ -24,7 +24,7 @@ import { createPipeline, type Pipeline } from './policy/pipeline.js'
 import { createDiscipline, type Discipline } from './policy/discipline.js'
 import { createPolicyAdmin } from './policy/admin.js'
 import { createMoOptOut, type MoOptOutHandler } from './policy/opt-out.js'
-import type { Message } from './policy/message.js'
+import { messageFor, type Message } from './policy/message.js'
 import type { Verdict } from './policy/verdict.js'
 import { Tally } from './proxy/tally.js'
 import { createAccounts, type Accounts } from './inbound/accounts.js'
@@ -221,7 +221,7 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
       rulesTest: (req) => {
         const policy = current.policies.get(req.account) as AccountPolicy
         const now = clock()
-        return pipeline.judge(testMessage(req.account, req.src ?? '', req.dst ?? '', req.text, now), policy, now)
+        return pipeline.judge(messageFor(req.account, req.src ?? '', req.dst ?? '', req.text, now), policy, now)
       },
       isReady: () => listening && pool.isAvailable,
     })
@@ -307,28 +307,4 @@ function verdictMetrics(metrics: Metrics) {
     for (const h of verdict.shadow) tally.add(`m\0${a}\0${h.rule}\0${h.category}`, () => metrics.shadowHits.labels(a, h.rule, h.category))
   }
   return { hook, tally }
-}
-
-/** A message as a client would send it, for `admin rules test`. */
-function testMessage(system_id: string, src: string, dst: string, text: string, now: number): Message {
-  return {
-    system_id,
-    session_id: 'admin',
-    client_ip: '127.0.0.1',
-    service_type: '',
-    source_addr_ton: /[^\d+]/.test(src) ? 5 : 0,
-    source_addr_npi: 1,
-    source_addr: src,
-    dest_addr_ton: dst.startsWith('+') ? 1 : 0,
-    dest_addr_npi: 1,
-    destination_addr: dst,
-    esm_class: 0,
-    registered_delivery: 0,
-    data_coding: 8,
-    text,
-    encoding: 'ucs2',
-    decode_error: false,
-    parts: 1,
-    received_at: now,
-  }
 }

@@ -11,7 +11,7 @@ import { createMetrics } from '../ops/metrics.js'
 import { compileAccount } from '../policy/compile.js'
 import type { PolicyConfig } from '../policy/config.js'
 import type { StageDeps } from '../policy/define-stage.js'
-import type { Message } from '../policy/message.js'
+import { messageFor } from '../policy/message.js'
 import { createPipeline } from '../policy/pipeline.js'
 import { compileContentRules, type ContentEngine } from '../policy/content/engine.js'
 import { describeHit, ContentConfigSchema } from '../policy/stages/content.js'
@@ -26,30 +26,6 @@ export interface CommandIo {
 
 const consoleIo: CommandIo = { out: (l) => console.log(l), err: (l) => console.error(l) }
 
-/** A submit_sm as the proxy hands it to policy, for a text typed on the command line. */
-export function messageFor(system_id: string, src: string, dst: string, text: string, now: number): Message {
-  const alphanumeric = /[^\d+]/.test(src)
-  return {
-    system_id,
-    session_id: 'check',
-    client_ip: '127.0.0.1',
-    service_type: '',
-    source_addr_ton: alphanumeric ? 5 : 0,
-    source_addr_npi: alphanumeric ? 0 : 1,
-    source_addr: src,
-    dest_addr_ton: dst.startsWith('+') ? 1 : 0,
-    dest_addr_npi: 1,
-    destination_addr: dst,
-    esm_class: 0,
-    registered_delivery: 0,
-    data_coding: 8,
-    text,
-    encoding: 'ucs2',
-    decode_error: false,
-    parts: text.length <= 70 ? 1 : Math.ceil(text.length / 67),
-    received_at: now,
-  }
-}
 
 export async function main(argv: string[], io: CommandIo = consoleIo): Promise<number> {
   let values: { config?: string; account?: string; src?: string; dst?: string; help?: boolean }

@@ -27,3 +27,28 @@ export interface Message {
   /** Epoch milliseconds when the (first part of the) message was received. */
   readonly received_at: number
 }
+
+/** A submit_sm as the proxy hands it to policy, for a text typed by an operator (`check`, `admin rules test`). */
+export function messageFor(system_id: string, src: string, dst: string, text: string, now: number): Message {
+  const alphanumeric = /[^\d+]/.test(src)
+  return {
+    system_id,
+    session_id: 'operator',
+    client_ip: '127.0.0.1',
+    service_type: '',
+    source_addr_ton: alphanumeric ? 5 : 0,
+    source_addr_npi: alphanumeric ? 0 : 1,
+    source_addr: src,
+    dest_addr_ton: dst.startsWith('+') ? 1 : 0,
+    dest_addr_npi: 1,
+    destination_addr: dst,
+    esm_class: 0,
+    registered_delivery: 0,
+    data_coding: 8,
+    text,
+    encoding: 'ucs2',
+    decode_error: false,
+    parts: text.length <= 70 ? 1 : Math.ceil(text.length / 67),
+    received_at: now,
+  }
+}

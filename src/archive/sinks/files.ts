@@ -1,5 +1,5 @@
 // Helpers shared by the sinks that keep one file per UTC day: names, listing, private creation.
-import { closeSync, mkdirSync, openSync, readdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { DAY_MS, dayStart } from '../record.js'
 
@@ -47,4 +47,15 @@ export function dayInRange(day: string, from?: number, to?: number): boolean {
 /** True when the whole day ends at or before `before`. */
 export function dayBefore(day: string, before: number): boolean {
   return dayStart(day) + DAY_MS <= before
+}
+
+/** Deletes a purged day's files; one already gone is what purge wanted anyway. */
+export function removeFiles(files: readonly string[]): void {
+  for (const file of files) {
+    try {
+      unlinkSync(file)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  }
 }

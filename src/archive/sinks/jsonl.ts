@@ -2,7 +2,7 @@
 // (`archive-YYYY-MM-DD.jsonl`), rotated to `archive-YYYY-MM-DD.N.jsonl` past `max_file_bytes`. Each batch
 // is fsynced before the spool forgets it. The drainer may deliver a batch twice (after a crash or a failed
 // write): the ids of recently written records, reloaded from the files' tails on open, keep lines unique.
-import { createReadStream, openSync, closeSync, fstatSync, readSync, unlinkSync } from 'node:fs'
+import { createReadStream, openSync, closeSync, fstatSync, readSync } from 'node:fs'
 import { open as openFile, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -11,7 +11,7 @@ import { GuardError } from '../../errors.js'
 import { DAY_MS, dayOf, dayStart, recordTime, type ArchiveRecord, type MessageRecord, type MoRecord } from '../record.js'
 import { matchesQuery, RECEIPT_JOIN_DAYS, sortReceipts, type ArchiveQuery, type QueryRow, type ReceiptInfo } from '../query.js'
 import { defineSink, type Sink, type SinkDeps } from '../sink.js'
-import { dayBefore, dayInRange, ensurePrivateDir, listDays } from './files.js'
+import { dayBefore, dayInRange, ensurePrivateDir, listDays, removeFiles } from './files.js'
 
 export const JsonlSinkSchema = z.strictObject({
   sink: z.literal('jsonl'),
@@ -203,13 +203,7 @@ export async function openJsonlSink(cfg: JsonlSinkConfig, deps: SinkDeps): Promi
           current.delete(day)
           await f.fh.close()
         }
-        for (const file of files) {
-          try {
-            unlinkSync(file)
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-          }
-        }
+        removeFiles(files)
         removed++
       }
       return removed

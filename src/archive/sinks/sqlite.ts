@@ -2,7 +2,7 @@
 // file delete and a lawful query over a range opens only the days it covers. better-sqlite3 12 (13 needs
 // Node 22, NOTES §2). Writes skip a record id already stored (the drainer may deliver a batch twice) but,
 // unlike INSERT OR IGNORE, still fail on any other constraint rather than drop a record silently.
-import { existsSync, unlinkSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -13,7 +13,7 @@ import { DAY_MS, dayOf, dayStart, type ArchiveRecord, type MessageRecord, type M
 import type { ArchiveQuery, MessageRow, QueryRow, ReceiptInfo } from '../query.js'
 import { RECEIPT_JOIN_DAYS, sortReceipts } from '../query.js'
 import { defineSink, type Sink, type SinkDeps } from '../sink.js'
-import { dayBefore, dayInRange, ensurePrivateDir, listDays, touchPrivate } from './files.js'
+import { dayBefore, dayInRange, ensurePrivateDir, listDays, removeFiles, touchPrivate } from './files.js'
 import type { WorkerCall, WorkerReply, WorkerRequest } from './sqlite-worker.js'
 
 export const SqliteSinkSchema = z.strictObject({
@@ -227,13 +227,7 @@ export function openSqliteSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
           open.delete(day)
           d.db.close()
         }
-        for (const f of files) {
-          try {
-            unlinkSync(f)
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-          }
-        }
+        removeFiles(files)
         removed++
       }
       return removed
