@@ -29,7 +29,31 @@ export const ListenSchema = z.strictObject({
   /** A connection that has not bound within this time is closed. */
   bind_timeout_ms: z.number().int().min(100).default(10000),
   max_connections: z.number().int().min(1).default(5000),
+  /** Concurrent connections from one source address (TCP, before any TLS handshake). */
+  max_connections_per_ip: z.number().int().min(1).default(64),
+  /** New connections accepted from one source address within one second; more are closed at once. */
+  max_new_connections_per_ip_per_second: z.number().int().min(1).default(20),
+  bind_lockout: z
+    .strictObject({
+      /** Wrong passwords for one system_id within window_ms before it is locked out. */
+      attempts_per_account: z.number().int().min(1).default(5),
+      /** Failed binds (wrong password or unknown system_id) from one address within window_ms. */
+      attempts_per_ip: z.number().int().min(1).default(20),
+      window_ms: z.number().int().min(100).default(300_000),
+      lockout_ms: z.number().int().min(100).default(900_000),
+      /** Bound on the addresses and accounts tracked; the least recently failed is forgotten first. */
+      max_tracked_ips: z.number().int().min(1).default(100_000),
+    })
+    .prefault({}),
+  /** A PDU whose first bytes arrived must be complete within this time (slow-drip clients). */
+  pdu_timeout_ms: z.number().int().min(100).default(10_000),
+  /** A client whose socket has not accepted our output for this long is dropped (it does not read). */
+  write_blocked_timeout_ms: z.number().int().min(100).default(30_000),
+  /** Output waiting in user space for one client above this is dropped at once. */
+  max_write_buffer_bytes: z.number().int().min(1024).default(1024 * 1024),
 })
+
+export type BindLockoutConfig = z.infer<typeof ListenSchema>['bind_lockout']
 
 export const UpstreamSchema = z.strictObject({
   /** Run the built-in carrier simulator and bind to it (demo, tests). */

@@ -1,10 +1,11 @@
 // Bind authentication against the configured accounts (DESIGN status table): unknown system_id → 0x0F,
 // refused address or too many binds → 0x0D, wrong password → 0x0E. The address is checked before the
-// password so a foreign network cannot use us as a password oracle, nor make us spend scrypt time.
+// password so a foreign network cannot use us as a password oracle, nor make us spend scrypt time. An
+// unknown system_id still costs one scrypt, so timing alone does not enumerate accounts.
 import type { AccountConfig } from '../config/schema.js'
 import { CommandStatus } from '../smpp/constants.js'
 import { compileAllowList, type AllowList } from './allow-list.js'
-import { verifyPassword } from './password.js'
+import { UNMATCHABLE_HASH, verifyPassword } from './password.js'
 import type { AuthResult } from './session.js'
 
 export interface Accounts {
@@ -28,7 +29,10 @@ export function createAccounts(accounts: readonly AccountConfig[]): Accounts {
     list: () => accounts,
     async authenticate(system_id, password, ip, bound) {
       const e = byId.get(system_id)
-      if (!e) return { ok: false, status: CommandStatus.ESME_RINVSYSID, reason: 'unknown_system_id' }
+      if (!e) {
+        await verifyPassword(password, UNMATCHABLE_HASH)
+        return { ok: false, status: CommandStatus.ESME_RINVSYSID, reason: 'unknown_system_id' }
+      }
       if (!e.allow(ip)) return { ok: false, status: CommandStatus.ESME_RBINDFAIL, reason: 'ip_not_allowed' }
       if (!(await verifyPassword(password, e.config.password_hash))) {
         return { ok: false, status: CommandStatus.ESME_RINVPASWD, reason: 'wrong_password' }

@@ -17,6 +17,12 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', DEFAULT.N, DEFAULT.r, DEFAULT.p, salt.toString('base64'), key.toString('base64')].join('$')
 }
 
+/**
+ * A well-formed hash at the default cost that no password matches (random key): checking a bind for an
+ * unknown system_id against it costs what a known one costs, so response time does not tell them apart.
+ */
+export const UNMATCHABLE_HASH = ['scrypt', DEFAULT.N, DEFAULT.r, DEFAULT.p, randomBytes(16).toString('base64'), randomBytes(KEY_LENGTH).toString('base64')].join('$')
+
 /** False for a wrong password and for a malformed hash; never throws on account data. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$')

@@ -1,5 +1,8 @@
 // The ESME-facing listener(s): plain TCP and optionally TLS, each connection becomes a ClientSession.
 // Listens only where configured (a bare `listen(port)` would bind every interface, NOTES §3).
+// Admission happens here, on the raw TCP socket before any TLS handshake: the global and per-address
+// connection caps and the per-address rate of new connections; refused sockets are destroyed at once.
+// Bind lockouts wrap the handler's authenticate, so a locked-out bind never reaches the password check.
 import net from 'node:net'
 import tls from 'node:tls'
 import { readFileSync } from 'node:fs'
@@ -9,6 +12,8 @@ import type { ListenConfig } from '../config/schema.js'
 import type { Metrics } from '../ops/metrics.js'
 import type { CoarseTimer } from '../util/coarse-timer.js'
 import { GuardError } from '../errors.js'
+import { CommandStatus } from '../smpp/constants.js'
+import { addressKey, createBindLockout } from './bind-lockout.js'
 import { ClientSession, type Delivery, type SessionDeps, type SessionHandler, type SessionOptions } from './session.js'
 
 export interface InboundServer<D extends Delivery = Delivery> {
@@ -33,7 +38,7 @@ export interface InboundDeps<D extends Delivery> {
 
 export function createInboundServer<D extends Delivery>(
   cfg: ListenConfig,
-  session: Omit<SessionOptions, 'window' | 'enquire_link_ms' | 'bind_timeout_ms'>,
+  session: Omit<SessionOptions, 'window' | 'enquire_link_ms' | 'bind_timeout_ms' | 'pdu_timeout_ms' | 'write_blocked_timeout_ms' | 'max_write_buffer_bytes'>,
   deps: InboundDeps<D>,
 ): InboundServer<D> {
   const log = deps.log.child({ component: 'inbound' })
@@ -43,21 +48,92 @@ export function createInboundServer<D extends Delivery>(
     window: cfg.window,
     enquire_link_ms: cfg.enquire_link_ms,
     bind_timeout_ms: cfg.bind_timeout_ms,
+    pdu_timeout_ms: cfg.pdu_timeout_ms,
+    write_blocked_timeout_ms: cfg.write_blocked_timeout_ms,
+    max_write_buffer_bytes: cfg.max_write_buffer_bytes,
   }
+  const clock = deps.clock ?? Date.now
   const servers: net.Server[] = []
   let closing: Promise<void> | null = null
 
-  function accept(socket: net.Socket): void {
-    if (closing || connections.size >= cfg.max_connections) {
+  // Open TCP sockets, in total and per address (entries leave at 0, so the map is bounded by max_connections).
+  let admitted = 0
+  const perIp = new Map<string, number>()
+  // New connections per address in the current second; replaced wholesale when the second changes.
+  let rateSecond = -1
+  let rate = new Map<string, number>()
+
+  function refuse(socket: net.Socket, reason: string, ip: string): false {
+    deps.metrics.clientConnectionsDropped.labels(reason).inc()
+    log.debug({ reason, peer: ip }, 'connection refused')
+    socket.destroy()
+    return false
+  }
+
+  function admit(socket: net.Socket): boolean {
+    const ip = addressKey(socket.remoteAddress ?? '')
+    if (closing) {
       socket.destroy()
-      return
+      return false
     }
-    const s = new ClientSession<D>(socket, deps.handler, opts, deps)
+    if (admitted >= cfg.max_connections) return refuse(socket, 'max_connections', ip)
+    const open = perIp.get(ip) ?? 0
+    if (open >= cfg.max_connections_per_ip) return refuse(socket, 'per_ip', ip)
+    const second = Math.floor(clock() / 1000)
+    if (second !== rateSecond) {
+      rateSecond = second
+      rate = new Map()
+    }
+    const recent = rate.get(ip) ?? 0
+    if (recent >= cfg.max_new_connections_per_ip_per_second) return refuse(socket, 'per_ip_rate', ip)
+    if (recent > 0 || rate.size < cfg.bind_lockout.max_tracked_ips) rate.set(ip, recent + 1)
+    admitted++
+    perIp.set(ip, open + 1)
+    socket.once('close', () => {
+      admitted--
+      const n = (perIp.get(ip) ?? 1) - 1
+      if (n > 0) perIp.set(ip, n)
+      else perIp.delete(ip)
+    })
+    return true
+  }
+
+  const lockout = createBindLockout(cfg.bind_lockout)
+  let lastSweep = clock()
+  const untick = deps.timer.add((now) => {
+    if (now - lastSweep < Math.min(cfg.bind_lockout.window_ms, 10_000)) return
+    lastSweep = now
+    lockout.sweep(now)
+  })
+  const inner = deps.handler
+  const handler: SessionHandler<D> = {
+    async authenticate(session, bind, bindType) {
+      const scope = lockout.lockedScope(bind.system_id, session.remoteAddress, clock())
+      if (scope) return { ok: false, status: CommandStatus.ESME_RBINDFAIL, reason: 'locked_out' }
+      const res = await inner.authenticate(session, bind, bindType)
+      if (res.ok || (res.reason !== 'wrong_password' && res.reason !== 'unknown_system_id')) return res
+      const known = res.reason === 'wrong_password' ? bind.system_id : null
+      for (const locked of lockout.recordFailure(known, session.remoteAddress, clock())) {
+        deps.metrics.bindLockouts.labels(locked).inc()
+        log.warn({ scope: locked, system_id: locked === 'account' ? bind.system_id : undefined, peer: addressKey(session.remoteAddress), lockout_ms: cfg.bind_lockout.lockout_ms }, 'bind lockout')
+      }
+      return res
+    },
+    onBound: (s) => inner.onBound(s),
+    onSubmit: (s, pdu) => inner.onSubmit(s, pdu),
+    onDeliveryDone: (s, d, status) => inner.onDeliveryDone(s, d, status),
+    onClosed: (s, reason, undelivered) => inner.onClosed(s, reason, undelivered),
+  }
+
+  function startSession(socket: net.Socket): void {
+    const s = new ClientSession<D>(socket, handler, opts, deps)
     connections.add(s)
     void s.closed.then(() => connections.delete(s))
   }
 
-  const plain = net.createServer({ noDelay: true }, accept)
+  const plain = net.createServer({ noDelay: true }, (socket) => {
+    if (admit(socket)) startSession(socket)
+  })
   servers.push(plain)
   let secure: tls.Server | null = null
   if (cfg.tls) {
@@ -68,9 +144,12 @@ export function createInboundServer<D extends Delivery>(
         key: readFileSync(resolve(base, cfg.tls.key)),
         ca: cfg.tls.ca ? readFileSync(resolve(base, cfg.tls.ca)) : undefined,
         minVersion: cfg.tls.min_version,
+        // A handshake left hanging holds a socket like an unbound session does.
+        handshakeTimeout: cfg.bind_timeout_ms,
       },
-      accept,
+      startSession,
     )
+    secure.on('connection', (raw: net.Socket) => void admit(raw))
     secure.on('tlsClientError', (err) => log.debug({ err }, 'tls handshake failed'))
     servers.push(secure)
   }
@@ -91,6 +170,7 @@ export function createInboundServer<D extends Delivery>(
     closing ??= Promise.all(
       servers.map((s) => new Promise<void>((res) => (s.listening ? s.close(() => res()) : res()))),
     ).then(() => undefined)
+    untick()
     return closing
   }
 

@@ -33,6 +33,9 @@ export type CloseReason =
   | 'shutdown'
   | 'socket_error'
   | 'internal_error'
+  | 'pdu_timeout'
+  | 'write_blocked'
+  | 'write_buffer'
 
 export type AuthResult =
   | { readonly ok: true; readonly account: AccountConfig }
@@ -65,6 +68,12 @@ export interface SessionOptions {
   /** Bounded wait for in-flight submits, then for unbind_resp, when the proxy closes the session. */
   readonly drain_timeout_ms: number
   readonly unbind_timeout_ms: number
+  /** A PDU whose first bytes arrived must be whole within this time while we are reading. */
+  readonly pdu_timeout_ms: number
+  /** Output the socket has not taken for this long means a client that does not read: dropped. */
+  readonly write_blocked_timeout_ms: number
+  /** Unwritten output above this drops the client at once. */
+  readonly max_write_buffer_bytes: number
 }
 
 export interface SessionDeps {
@@ -120,6 +129,11 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   #seq = 0
   #corked = false
   #writeBlocked = false
+  #writeBlockedSince = 0
+  /** Frames seen so far: tells a PDU left incomplete by this chunk from one still incomplete since an earlier one. */
+  #frames = 0
+  /** When the PDU the framer holds in part started arriving (0: none held). */
+  #partialSince = 0
   #paused = false
   #held = false
   #closing = false
@@ -195,9 +209,13 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
 
   #onData(chunk: Buffer): void {
     this.#cork()
-    this.#heartbeat.onTraffic(this.#clock())
+    const now = this.#clock()
+    this.#heartbeat.onTraffic(now)
+    const frames = this.#frames
     try {
       this.#framer.push(chunk)
+      if (this.#framer.buffered === 0) this.#partialSince = 0
+      else if (this.#partialSince === 0 || this.#frames !== frames) this.#partialSince = now
     } catch (err) {
       // A bug met by one client's bytes must cost that connection, never the process.
       this.#deps.metrics.malformedPdus.labels('client', 'internal_error').inc()
@@ -208,6 +226,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   }
 
   onFrame(pdu: Buffer): void {
+    this.#frames++
     const id = readCommandId(pdu)
     const seq = readSequence(pdu)
     switch (id) {
@@ -381,8 +400,10 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     this.#cork()
     if (!this.#socket.write(buf) && !this.#writeBlocked) {
       this.#writeBlocked = true
+      this.#writeBlockedSince = this.#clock()
       this.#pause()
     }
+    if (this.#socket.writableLength > this.#opts.max_write_buffer_bytes) this.#drop('write_buffer')
   }
 
   #onDrain(): void {
@@ -406,12 +427,16 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   #resume(): void {
     if (!this.#paused || this.#held || this.#writeBlocked || this.#status === 'binding' || this.#inFlight >= this.#window) return
     this.#paused = false
+    // Time spent paused is ours, not the client's: the held PDU's clock restarts.
+    if (this.#partialSince > 0) this.#partialSince = this.#clock()
     this.#socket.resume()
   }
 
   // --- time ----------------------------------------------------------------------------------------
 
   #tick(now: number): void {
+    if (this.#writeBlocked && now - this.#writeBlockedSince >= this.#opts.write_blocked_timeout_ms) return this.#drop('write_blocked')
+    if (this.#partialSince > 0 && !this.#paused && now - this.#partialSince >= this.#opts.pdu_timeout_ms) return this.#drop('pdu_timeout')
     if (this.#status === 'open' || this.#status === 'binding') {
       if (now - this.#openedAt >= this.#opts.bind_timeout_ms) this.#terminate('bind_timeout')
       return
@@ -469,6 +494,18 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     this.#socket.end()
     // A peer that never reads would keep the socket half-open; end() is followed by destroy().
     setTimeout(destroySocket, this.#opts.unbind_timeout_ms, this.#socket).unref()
+  }
+
+  /**
+   * Abuse (a client that trickles a PDU or does not read): the socket goes at once, with whatever it still
+   * holds, so the connection costs no more memory or time.
+   */
+  #drop(reason: CloseReason): void {
+    if (this.#socket.destroyed) return
+    this.#closeReason ??= reason
+    this.#deps.metrics.clientConnectionsDropped.labels(reason).inc()
+    this.#log.warn({ reason, unwritten_bytes: this.#socket.writableLength, held_bytes: this.#framer.buffered }, 'client dropped')
+    this.#socket.destroy()
   }
 
   #onClose(): void {

@@ -47,6 +47,7 @@ export function createMetrics(registry = new client.Registry()) {
     ready: new client.Gauge({ name: 'smpp_guard_ready', help: '1 when listening with at least one carrier bind up (what /readyz answers)', registers: r }),
     accountSuspensions: new client.Counter({ name: 'smpp_guard_account_suspensions_total', help: 'Accounts suspended, by cause (auto, admin)', labelNames: ['cause'], registers: r }),
     bindLockouts: new client.Counter({ name: 'smpp_guard_bind_lockouts_total', help: 'Temporary bind lockouts after repeated wrong passwords', labelNames: ['scope'], registers: r }),
+    clientConnectionsDropped: new client.Counter({ name: 'smpp_guard_client_connections_dropped_total', help: 'Client connections refused on accept (max_connections, per_ip, per_ip_rate) or dropped as abusive (pdu_timeout, write_blocked, write_buffer)', labelNames: ['reason'], registers: r }),
   }
   return m
 }
