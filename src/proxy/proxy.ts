@@ -114,12 +114,20 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   let issued = 0
   const internalError = bug(log)
   const tally = new Tally()
-  const responseKeys = new Map<number, string>()
+  const responseCounts = new Map<number, { n: number }>()
+  const okCount = tally.slot(statusName(CommandStatus.ESME_ROK), () => metrics.responses.labels(statusName(CommandStatus.ESME_ROK)))
 
   function countResponse(status: number): void {
-    let key = responseKeys.get(status)
-    if (key === undefined) responseKeys.set(status, (key = statusName(status)))
-    tally.add(key, () => metrics.responses.labels(key as string))
+    if (status === CommandStatus.ESME_ROK) {
+      okCount.n++
+      return
+    }
+    let c = responseCounts.get(status)
+    if (c === undefined) {
+      const key = statusName(status)
+      responseCounts.set(status, (c = tally.slot(key, () => metrics.responses.labels(key))))
+    }
+    c.n++
   }
 
   /** Proxy-issued message ids: 16 hex digits, unique per process start, never reused. */

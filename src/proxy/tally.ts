@@ -16,6 +16,13 @@ export class Tally {
     else this.#pending.set(key, { child: make(), n: 1 })
   }
 
+  /** The count for `key` itself, for a caller that keeps it: `slot.n++` then costs neither lookup nor closure. */
+  slot(key: string, make: () => Incrementable): { n: number } {
+    let e = this.#pending.get(key)
+    if (!e) this.#pending.set(key, (e = { child: make(), n: 0 }))
+    return e
+  }
+
   flush(): void {
     for (const e of this.#pending.values()) {
       if (e.n === 0) continue

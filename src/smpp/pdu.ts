@@ -120,11 +120,95 @@ function isFail(x: unknown): x is Fail {
 }
 
 function readSm(pdu: Buffer, layout: readonly FieldSpec[]): SmFields | Fail {
+  const fast = readSmFast(pdu)
+  if (fast !== undefined) return fast
   const r = walk(pdu, layout)
   if (isFail(r)) return r
   const tlvs = readTlvs(pdu, r.off)
   if (isFail(tlvs)) return tlvs
   return Object.assign(r.fields, { ok: true as const, tlvs }) as unknown as SmFields
+}
+
+/** End of the C-octet string at `off` (its NUL), or -1 when it has none within `max` octets (NUL included). */
+function cstrEnd(pdu: Buffer, off: number, max: number): number {
+  const limit = Math.min(pdu.length, off + max)
+  for (let i = off; i < limit; i++) if (pdu[i] === 0) return i
+  return -1
+}
+
+function latin1(pdu: Buffer, start: number, end: number): string {
+  return start === end ? '' : pdu.toString('latin1', start, end)
+}
+
+/**
+ * The submit_sm / deliver_sm layout (layout.ts SUBMIT_SM) read straight into one object: the generic walker
+ * builds a Record and then merges it, which cost a tenth of the transparent proxy's CPU per message.
+ * Returns undefined for anything malformed, so failures keep the walker's exact status and reason.
+ */
+function readSmFast(pdu: Buffer): SmFields | Fail | undefined {
+  const end = pdu.length
+  let off = HEADER_LENGTH
+  let nul = cstrEnd(pdu, off, 6)
+  if (nul < 0) return undefined
+  const service_type = latin1(pdu, off, nul)
+  off = nul + 3
+  if (off > end) return undefined
+  const source_addr_ton = pdu[off - 2]
+  const source_addr_npi = pdu[off - 1]
+  nul = cstrEnd(pdu, off, 21)
+  if (nul < 0) return undefined
+  const source_addr = latin1(pdu, off, nul)
+  off = nul + 3
+  if (off > end) return undefined
+  const dest_addr_ton = pdu[off - 2]
+  const dest_addr_npi = pdu[off - 1]
+  nul = cstrEnd(pdu, off, 21)
+  if (nul < 0) return undefined
+  const destination_addr = latin1(pdu, off, nul)
+  off = nul + 4
+  if (off > end) return undefined
+  const esm_class = pdu[off - 3]
+  const protocol_id = pdu[off - 2]
+  const priority_flag = pdu[off - 1]
+  nul = cstrEnd(pdu, off, 17)
+  if (nul < 0) return undefined
+  const schedule_delivery_time = latin1(pdu, off, nul)
+  off = nul + 1
+  nul = cstrEnd(pdu, off, 17)
+  if (nul < 0) return undefined
+  const validity_period = latin1(pdu, off, nul)
+  off = nul + 6
+  if (off > end) return undefined
+  const registered_delivery = pdu[nul + 1]
+  const replace_if_present_flag = pdu[nul + 2]
+  const data_coding = pdu[nul + 3]
+  const sm_default_msg_id = pdu[nul + 4]
+  const len = pdu[nul + 5]
+  if (off + len > end) return undefined
+  const short_message = len === 0 ? EMPTY : pdu.subarray(off, off + len)
+  const tlvs = readTlvs(pdu, off + len)
+  if (isFail(tlvs)) return tlvs
+  return {
+    ok: true,
+    service_type,
+    source_addr_ton,
+    source_addr_npi,
+    source_addr,
+    dest_addr_ton,
+    dest_addr_npi,
+    destination_addr,
+    esm_class,
+    protocol_id,
+    priority_flag,
+    schedule_delivery_time,
+    validity_period,
+    registered_delivery,
+    replace_if_present_flag,
+    data_coding,
+    sm_default_msg_id,
+    short_message,
+    tlvs,
+  }
 }
 
 export function readSubmitSm(pdu: Buffer): SmFields | Fail {

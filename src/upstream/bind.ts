@@ -35,6 +35,13 @@ export type BindCloseReason = 'unbind' | 'peer_closed' | 'dead_peer' | 'malforme
 export interface UpstreamRequest {
   /** Replaced by a copy when the request has to wait in the pool's queue. */
   pdu: Buffer
+  /**
+   * Written by the bind that sends it (kept here rather than in a record per request): epoch ms for the
+   * response timeout, compared with the coarse timer's `now`, and performance.now() for the round-trip
+   * histogram, as Date.now() has only millisecond resolution.
+   */
+  sentAt: number
+  sentPerf: number
   /** The carrier's submit_sm_resp (or generic_nack), as received. */
   onCarrierResponse(resp: Buffer): void
   /** No response will come: timeout, bind lost, no bind, queue full. */
@@ -66,14 +73,6 @@ const BIND_COMMAND: Record<CarrierBindType, number> = {
   receiver: CommandId.bind_receiver,
 }
 
-interface Pending {
-  readonly req: UpstreamRequest
-  /** Epoch ms, for the response timeout (compared with the coarse timer's `now`). */
-  readonly sentAt: number
-  /** performance.now(), for the round-trip histogram: Date.now() has only millisecond resolution. */
-  readonly sentPerf: number
-}
-
 function defaultConnect(cfg: UpstreamConfig): net.Socket {
   return cfg.tls ? tls.connect({ host: cfg.host, port: cfg.port, servername: cfg.host }) : net.connect({ host: cfg.host, port: cfg.port })
 }
@@ -89,7 +88,7 @@ export class CarrierBind implements FrameSink {
   readonly #log: Logger
   readonly #clock: () => number
   readonly #backoff: Backoff
-  readonly #pending = new Map<number, Pending>()
+  readonly #pending = new Map<number, UpstreamRequest>()
   readonly #untick: () => void
   readonly #gauges: Record<BindStatus, { inc(): void; dec(): void }>
   #socket: net.Socket | null = null
@@ -140,7 +139,9 @@ export class CarrierBind implements FrameSink {
     if (!this.canSubmit) return false
     const seq = this.#nextSeq()
     writeSequence(req.pdu, seq)
-    this.#pending.set(seq, { req, sentAt: this.#clock(), sentPerf: performance.now() })
+    req.sentAt = this.#clock()
+    req.sentPerf = performance.now()
+    this.#pending.set(seq, req)
     this.#write(req.pdu)
     return true
   }
@@ -279,7 +280,7 @@ export class CarrierBind implements FrameSink {
     if (this.#pending.size === 0) return
     const list = [...this.#pending.values()]
     this.#pending.clear()
-    for (const p of list) p.req.onCarrierFailure(err)
+    for (const req of list) req.onCarrierFailure(err)
   }
 
   // --- input ---------------------------------------------------------------------------------------
@@ -333,11 +334,11 @@ export class CarrierBind implements FrameSink {
   }
 
   #onResponse(pdu: Buffer, seq: number): void {
-    const p = this.#pending.get(seq)
-    if (!p) return
+    const req = this.#pending.get(seq)
+    if (!req) return
     this.#pending.delete(seq)
-    this.#deps.metrics.carrierLatency.observe((performance.now() - p.sentPerf) / 1000)
-    p.req.onCarrierResponse(pdu)
+    this.#deps.metrics.carrierLatency.observe((performance.now() - req.sentPerf) / 1000)
+    req.onCarrierResponse(pdu)
     if (this.#status === 'unbinding') return
     this.#deps.events.onReady(this)
   }
@@ -408,11 +409,11 @@ export class CarrierBind implements FrameSink {
     }
     // Pending is in send order, so the first entry young enough ends the scan.
     let expired = 0
-    for (const [seq, p] of this.#pending) {
-      if (now - p.sentAt < this.#cfg.response_timeout_ms) break
+    for (const [seq, req] of this.#pending) {
+      if (now - req.sentAt < this.#cfg.response_timeout_ms) break
       this.#pending.delete(seq)
       expired++
-      p.req.onCarrierFailure(new GuardError('SG_ERR_UPSTREAM_TIMEOUT'))
+      req.onCarrierFailure(new GuardError('SG_ERR_UPSTREAM_TIMEOUT'))
     }
     if (expired > 0) {
       this.#log.warn({ expired }, 'carrier response timeout')
