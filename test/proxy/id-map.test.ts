@@ -57,3 +57,19 @@ t.test('many ids at one instant spread over several buckets and all stay reachab
   m.expire(1000 + HOUR)
   t.equal(m.size, 0, 'they expire together')
 })
+
+t.test('ids that read as the same number in different radixes stay different entries', async (t) => {
+  const m = createIdMap({ map_ttl_ms: 72 * HOUR, map_max_entries: 1000 })
+  // '1a' (hex) is 26, '26' (decimal) is 0x26: each is found as itself first.
+  const ids = ['0', '10', 'a', '1a', '26', '16', 'ff', '255', '9999999999999', 'fffffffffffff', '10000000000000', '1ffffffffffffff', 'x-10', 'A0']
+  ids.forEach((id, i) => m.set(id, { system_id: `s${i}` }, 0))
+  t.equal(m.size, ids.length)
+  ids.forEach((id, i) => t.equal(m.get(id, 1)?.system_id, `s${i}`, id))
+  t.equal(m.get('00ff', 1)?.system_id, `s${ids.indexOf('ff')}`)
+  m.delete('1A')
+  t.equal(m.get('1a', 1)?.system_id, 's4', 'the hex id 1a is gone; the decimal 26 it reads as is still there')
+  t.equal(m.size, ids.length - 1)
+  m.delete('26')
+  t.equal(m.get('1a', 1), undefined)
+  t.equal(m.get('x-10', 1)?.system_id, 's12')
+})
