@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { configPath, loadConfig } from '../config/load.js'
 import { checkConfig, reportCheck } from '../config/reload.js'
+import { compileContentRules } from '../policy/content/engine.js'
 import { compilePolicies } from '../policy/compile.js'
 import type { PolicyConfig } from '../policy/config.js'
 import { createAccounts } from '../inbound/accounts.js'
@@ -40,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
         // The memory backend: checking must not need Redis to be up.
         const state = createState(StateSchema.parse({ backend: 'memory' }), { log, metrics: createMetrics(), baseDir: loaded.baseDir })
         try {
+          // Compiled on their own too: with no account using them, a broken rule file would pass unseen.
+          compileContentRules(resolve(loaded.baseDir, loaded.config.rules))
           compilePolicies(loaded.config.accounts, loaded.config.policy as PolicyConfig, {
             state,
             log,
