@@ -5,7 +5,7 @@
 import type { AccountConfig } from '../config/schema.js'
 import { CommandStatus } from '../smpp/constants.js'
 import { compileAllowList, type AllowList } from './allow-list.js'
-import { UNMATCHABLE_HASH, verifyPassword } from './password.js'
+import { UNMATCHABLE_HASH, createVerifiedCache, type PasswordCheck } from './password.js'
 import type { AuthResult } from './session.js'
 
 export interface Accounts {
@@ -20,7 +20,7 @@ interface Entry {
   readonly allow: AllowList
 }
 
-export function createAccounts(accounts: readonly AccountConfig[]): Accounts {
+export function createAccounts(accounts: readonly AccountConfig[], verify: PasswordCheck = createVerifiedCache()): Accounts {
   const byId = new Map<string, Entry>()
   for (const a of accounts) byId.set(a.system_id, { config: a, allow: compileAllowList(a.allowed_ips) })
 
@@ -30,11 +30,11 @@ export function createAccounts(accounts: readonly AccountConfig[]): Accounts {
     async authenticate(system_id, password, ip, bound) {
       const e = byId.get(system_id)
       if (!e) {
-        await verifyPassword(password, UNMATCHABLE_HASH)
+        await verify(password, UNMATCHABLE_HASH)
         return { ok: false, status: CommandStatus.ESME_RINVSYSID, reason: 'unknown_system_id' }
       }
       if (!e.allow(ip)) return { ok: false, status: CommandStatus.ESME_RBINDFAIL, reason: 'ip_not_allowed' }
-      if (!(await verifyPassword(password, e.config.password_hash))) {
+      if (!(await verify(password, e.config.password_hash))) {
         return { ok: false, status: CommandStatus.ESME_RINVPASWD, reason: 'wrong_password' }
       }
       if (bound(system_id) >= e.config.max_binds) return { ok: false, status: CommandStatus.ESME_RBINDFAIL, reason: 'max_binds' }
