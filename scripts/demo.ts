@@ -22,10 +22,12 @@ const samples: [string, Buffer[], number][] = [
   ['long message, 2 parts', [ucs2('【示例物流】您的包裹已到达小区驿站，'), ucs2('请凭取件码8-2-1103于今晚20点前领取，谢谢。')], EsmClass.UDHI],
 ]
 let expectReceipts = 0
-for (const [label, parts, esm] of samples) {
+for (const [n, [label, parts, esm]] of samples.entries()) {
+  // One recipient per sample: the parts of a long message share theirs, and no per-recipient cap is hit.
+  const destination_addr = `1380013800${n}`
   for (let i = 0; i < parts.length; i++) {
     const short_message = parts.length > 1 ? Buffer.concat([buildConcatUdh(7, parts.length, i + 1), parts[i]]) : parts[i]
-    const r = await client.submit({ ...base, esm_class: esm, destination_addr: `1380013800${expectReceipts % 10}`, short_message })
+    const r = await client.submit({ ...base, esm_class: esm, destination_addr, short_message })
     console.log(`${label}${parts.length > 1 ? ` part ${i + 1}` : ''}: ${statusName(r.status)}${r.message_id ? ` message_id=${r.message_id}` : ''}`)
     if (r.status === 0) expectReceipts++
   }
