@@ -11,8 +11,11 @@ const E164_MAX = 15
 /** Shortest international number worth a message (a few small countries have 7-digit E.164 numbers). */
 const INTL_MIN = 7
 const MOBILE_CN = /^1[3-9]\d{9}$/
-/** Chinese fixed line dialled nationally: trunk prefix 0, area code, subscriber; 10 to 12 digits. */
-const FIXED_CN = /^0[1-9]\d{8,10}$/
+/**
+ * Chinese fixed line dialled nationally: trunk prefix 0, area code, subscriber; 10 to 12 digits. Beijing's
+ * 10 is the only area code starting with 1: 011… is not a fixed line (and 11… is a truncated mobile).
+ */
+const FIXED_CN = /^0(?:10|[2-9]\d)\d{7,9}$/
 /** Service numbers and short codes (95588, 10086, 106…) carry no country code. */
 const SHORT = /^[1-9]\d{2,11}$/
 const SEPARATORS = /[\s\-().]/g
@@ -52,8 +55,7 @@ export function normalizeNumber(addr: string, ton: number = Ton.UNKNOWN): string
   if (s.startsWith(CN)) {
     const national = s.slice(2)
     if (MOBILE_CN.test(national)) return s
-    // Area code 10 (Beijing) is the only one starting with 1; other 1x are truncated mobile numbers.
-    if (FIXED_CN.test('0' + national) && !/^1[1-9]/.test(national)) return s
+    if (FIXED_CN.test('0' + national)) return s
     return null
   }
   if (s.length < INTL_MIN || s.length > E164_MAX || s.startsWith('0')) return null

@@ -48,6 +48,8 @@ t.test('invalid destinations', async (t) => {
     ['+123', Ton.UNKNOWN, 'too short to be international'],
     ['12345678901234', Ton.NATIONAL, 'national but no Chinese form'],
     ['138 0013 800x', Ton.UNKNOWN, 'a letter inside'],
+    ['0110000000', Ton.UNKNOWN, 'no area code starts 11'],
+    ['+86110000000', Ton.INTERNATIONAL, 'no area code starts 11, international form'],
   ]
   for (const [addr, ton, why] of bad) t.equal(normalizeNumber(addr, ton), null, why)
 })
