@@ -1,4 +1,5 @@
 // IA5 / ASCII, data_coding 1 (SMPP 3.4 §5.2.19). A byte with the top bit set is not IA5.
+import { encodeSingleByte } from './latin1.js'
 import type { Codec, EncodedText } from './types.js'
 
 export function decodeAscii(bytes: Uint8Array): { text: string; decode_error: boolean } {
@@ -14,15 +15,7 @@ export function decodeAscii(bytes: Uint8Array): { text: string; decode_error: bo
 }
 
 export function encodeAscii(text: string): EncodedText {
-  const out = Buffer.alloc(text.length)
-  let n = 0
-  let lossy = false
-  for (const ch of text) {
-    const c = ch.codePointAt(0) as number
-    if (c > 0x7f) lossy = true
-    out[n++] = c > 0x7f ? 0x3f : c
-  }
-  return { bytes: out.subarray(0, n), lossy }
+  return encodeSingleByte(text, 0x7f)
 }
 
 export const ascii: Codec = { encoding: 'ascii', decode: decodeAscii, encode: encodeAscii }
