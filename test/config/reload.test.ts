@@ -2,13 +2,13 @@ import t, { type Test } from 'tap'
 import { EventEmitter, once } from 'node:events'
 import { writeFileSync, renameSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type LoadedConfig } from '../../src/config/load.js'
 import { checkConfig, createReloader, defaultWatchPaths, reportCheck, restartRequired, type ReloaderOptions } from '../../src/config/reload.js'
 import { createLogger } from '../../src/ops/logger.js'
+import { captureLog } from '../ops/admin-fixture.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { configDir, HASH, yamlWith } from './fixture.js'
 
@@ -16,16 +16,7 @@ function setup(t: Test, opts: Partial<ReloaderOptions> = {}, yaml = yamlWith()) 
   const dir = configDir(t, { 'sg.yaml': yaml })
   mkdirSync(join(dir, 'rules'))
   const file = join(dir, 'sg.yaml')
-  const lines: string[] = []
-  const log = createLogger(
-    { level: 'info' },
-    new Writable({
-      write(c, _e, cb) {
-        lines.push(...String(c).split('\n').filter(Boolean))
-        cb()
-      },
-    }),
-  )
+  const { log, lines } = captureLog('info')
   const metrics = createMetrics()
   const applied: LoadedConfig[] = []
   const events = new EventEmitter()

@@ -18,10 +18,11 @@ export function tempSocket(t: Test): string {
   return join(dir, 'admin.sock')
 }
 
-export function captureLog() {
+/** A logger whose JSON lines are kept in `lines`, for assertions on what was logged. */
+export function captureLog(level: 'debug' | 'info' = 'debug') {
   const lines: string[] = []
   const log = createLogger(
-    { level: 'debug' },
+    { level },
     new Writable({
       write(chunk, _e, cb) {
         lines.push(...String(chunk).split('\n').filter(Boolean))

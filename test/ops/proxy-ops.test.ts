@@ -5,13 +5,12 @@ import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { startApp } from '../../src/app.js'
 import { main as admin } from '../../src/commands/admin.js'
 import { loadConfig } from '../../src/config/load.js'
 import { hashPassword } from '../../src/inbound/password.js'
-import { createLogger } from '../../src/ops/logger.js'
+import { captureLog } from './admin-fixture.js'
 import { createCarrier, type Carrier } from '../../src/simulator/carrier.js'
 import { createClient } from '../../src/simulator/client.js'
 import { VendorStatus as Status } from '../../src/smpp/status.js'
@@ -57,16 +56,7 @@ ${extra}`
   const file = join(dir, 'smpp-guard.yaml')
   writeFileSync(file, config(['demo']))
 
-  const lines: string[] = []
-  const log = createLogger(
-    { level: 'info' },
-    new Writable({
-      write(c, _e, cb) {
-        lines.push(...String(c).split('\n').filter(Boolean))
-        cb()
-      },
-    }),
-  )
+  const { log, lines } = captureLog('info')
   const app = await startApp(loadConfig(file), { log, timer: new CoarseTimer(50), signals: false })
   let closed = false
   t.teardown(() => (closed ? undefined : app.close()))

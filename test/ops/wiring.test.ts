@@ -5,14 +5,14 @@ import t from 'tap'
 import { EventEmitter, once } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { Writable } from 'node:stream'
 import { main as admin } from '../../src/commands/admin.js'
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js'
 import { createReloader } from '../../src/config/reload.js'
 import { createAdminHandlers } from '../../src/ops/admin-handlers.js'
 import { createAdminServer } from '../../src/ops/admin-server.js'
 import { createHttpServer } from '../../src/ops/http.js'
-import { createAccountLogs, createLogger } from '../../src/ops/logger.js'
+import { createAccountLogs } from '../../src/ops/logger.js'
+import { captureLog } from './admin-fixture.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { configDir, yamlWith } from '../config/fixture.js'
 
@@ -22,16 +22,7 @@ t.test('status, readiness, reload good and bad, per-account debug, through real 
   const dir = configDir(t, { 'sg.yaml': yamlWith({ extra: OPS }) })
   mkdirSync(join(dir, 'rules'))
   const file = join(dir, 'sg.yaml')
-  const lines: string[] = []
-  const log = createLogger(
-    { level: 'info' },
-    new Writable({
-      write(c, _e, cb) {
-        lines.push(...String(c).split('\n').filter(Boolean))
-        cb()
-      },
-    }),
-  )
+  const { log, lines } = captureLog('info')
   const metrics = createMetrics()
   const initial = loadConfig(file)
   const accountLogs = createAccountLogs(log, initial.config.log.debug_accounts)
