@@ -21,6 +21,15 @@ export interface ClientResult {
   p90_ms: number
   p99_ms: number
   p999_ms: number
+  /** Whole messages: counted by the raw client for every mix (a long message is done with its last part). */
+  messages_done: number
+  messages_per_s: number
+  messages_rejected: number
+  violating_sent: number
+  violating_rejected: number
+  /** Messages that asked for a receipt, and accepted PDUs of those (each gets one receipt). */
+  receipts_asked: number
+  receipts_expected: number
 }
 
 const children = new Set<ChildProcess>()
@@ -119,7 +128,10 @@ export interface ClientRun {
   count: number
   max_s: number
   receipts?: boolean
-  mix?: 'single' | 'long'
+  /** `pipeline`: 20 % long (2–3 parts), 5 % violating, 10 % asking receipts (when `receipts`). */
+  mix?: 'single' | 'long' | 'pipeline'
+  /** Steady messages per second for the whole client; 0 or absent: as fast as the window allows. */
+  rate?: number
 }
 
 export async function runClient(r: ClientRun): Promise<ClientResult> {
@@ -133,6 +145,7 @@ export async function runClient(r: ClientRun): Promise<ClientResult> {
     String(r.max_s),
     r.receipts ? '1' : '0',
     r.mix ?? 'single',
+    String(r.rate ?? 0),
   ])
   return firstJsonLine<ClientResult>(child)
 }
