@@ -2,6 +2,7 @@
 // over TCP, bound transceivers, a receiver and unbound connections at once, pipelined and cut at random
 // byte boundaries. Prints progress on stderr and one JSON summary on stdout; exits 1 on any failure.
 // usage: node --import tsx scripts/fuzz/session.ts [--pdus N] [--max-s S] [--seed S] [--batch-timeout-ms MS]
+//          [--lanes transceiver,transceiver,transceiver,receiver,unbound,unbound]
 //        (build first: npx tsc -p tsconfig.json)
 import { parseArgs } from 'node:util'
 import { runSessionFuzz, type LaneKind } from './session-harness.js'
@@ -12,10 +13,13 @@ const { values } = parseArgs({
     'max-s': { type: 'string', default: '1800' },
     seed: { type: 'string' },
     'batch-timeout-ms': { type: 'string', default: '20000' },
+    // One connection per lane at a time; batch n goes to lane n mod lanes, so a seed replays with the same lanes.
+    lanes: { type: 'string', default: 'transceiver,transceiver,transceiver,receiver,unbound,unbound' },
   },
 })
 const seed = values.seed === undefined ? Date.now() % 0x7fffffff : Number(values.seed)
-const lanes: LaneKind[] = ['transceiver', 'transceiver', 'transceiver', 'receiver', 'unbound', 'unbound']
+const lanes = values.lanes.split(',') as LaneKind[]
+if (!lanes.every((l) => l === 'transceiver' || l === 'receiver' || l === 'unbound')) throw new Error(`--lanes: transceiver, receiver or unbound, got ${values.lanes}`)
 console.error(`session fuzz: seed ${seed}, ${values.pdus} PDUs, at most ${values['max-s']} s`)
 const summary = await runSessionFuzz({
   pdus: Number(values.pdus),
