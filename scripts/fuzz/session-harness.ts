@@ -681,6 +681,8 @@ export interface Summary extends Tally {
   readonly seconds: number
   readonly pdus_per_s: number
   readonly rss_kb: { readonly start: number; readonly max: number; readonly end: number }
+  /** RSS every 30 s of the run, in MiB: a leak shows as a climb that does not level off. */
+  readonly rss_trace_mib: number[]
   /** `smpp_guard_malformed_pdus_total` by reason, as the proxy counted them. */
   readonly malformed_counted: Record<string, number>
   /** After the run: a fresh transceiver binds and answers enquire_link. */
@@ -695,6 +697,7 @@ export async function runSessionFuzz(o: RunOptions): Promise<Summary> {
   const started = Date.now()
   let failed = false
   const rss = { start: proxy.rssKb(), max: 0, end: 0 }
+  const trace: number[] = []
   const sample = (): number => {
     const kb = proxy.rssKb()
     if (kb > rss.max) rss.max = kb
@@ -702,7 +705,9 @@ export async function runSessionFuzz(o: RunOptions): Promise<Summary> {
   }
   const sampler = setInterval(() => {
     const kb = sample()
-    o.progress?.(tally, (Date.now() - started) / 1000, kb)
+    const seconds = (Date.now() - started) / 1000
+    if (seconds >= (trace.length + 1) * 30) trace.push(Math.round(kb / 1024))
+    o.progress?.(tally, seconds, kb)
   }, 1000)
   const done = (): boolean => failed || proxy.exited() !== null || tally.pdus >= o.pdus || Date.now() - started > o.max_s * 1000
   const fail = (): void => {
@@ -737,6 +742,7 @@ export async function runSessionFuzz(o: RunOptions): Promise<Summary> {
     seconds,
     pdus_per_s: Math.round(tally.pdus / seconds),
     rss_kb: rss,
+    rss_trace_mib: trace,
     malformed_counted: malformed,
     alive_after: aliveAfter,
     exit: diedDuringRun === null ? proxy.exited() : `died: ${diedDuringRun}`,
