@@ -8,7 +8,7 @@
 //   connection, a failed bind too;
 // - after each batch the session (or a fresh one) answers enquire_link, within a deadline;
 // - the proxy process stays up and its RSS is sampled from /proc.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -230,8 +230,6 @@ export interface Batch {
   readonly cuts: number[]
   /** Let the event loop turn between chunks, so they leave as separate segments more often. */
   readonly spread: boolean
-  /** Insert a valid unbind at this index (rare: it ends the session). */
-  readonly unbindAt: number | null
   /** Keep sending after the PDU that closes the connection. */
   readonly trailAfterClose: boolean
 }
@@ -254,18 +252,16 @@ export function generateBatch(seed: number, n: number, seqBase: number): Batch {
   const pdus: Buffer[] = b.pdus.map((p) => Buffer.from(p))
   // Unique sequence numbers per lane, so each answer names its request.
   for (let i = 0; i < pdus.length; i++) pdus[i].writeUInt32BE((seqBase + i) >>> 0, 12)
-  const unbindAt = b.unbindRoll < 3 ? b.unbindAt % (pdus.length + 1) : null
-  if (unbindAt !== null) pdus.splice(unbindAt, 0, encodeUnbind((seqBase + pdus.length) >>> 0))
-  return { pdus, cuts: b.cuts, spread: b.spread, unbindAt, trailAfterClose: b.trailRoll < 2 }
+  // A valid unbind in three batches of a hundred: it ends the session, so it must stay rare.
+  if (b.unbindRoll < 3) pdus.splice(b.unbindAt % (pdus.length + 1), 0, encodeUnbind((seqBase + pdus.length) >>> 0))
+  return { pdus, cuts: b.cuts, spread: b.spread, trailAfterClose: b.trailRoll < 2 }
 }
 
 // --- the proxy -------------------------------------------------------------------------------------------
 
 export interface FuzzProxy {
-  readonly pid: number
   readonly port: number
   readonly metricsPort: number
-  readonly child: ChildProcess
   /** Set once the process has exited: the exit code or signal. */
   exited(): string | null
   /** The last lines the process wrote on stdout and stderr (log level warn), for a failure report. */
@@ -274,7 +270,7 @@ export interface FuzzProxy {
   stop(): Promise<void>
 }
 
-export const FUZZ_ACCOUNT = { system_id: 'fuzz', password: 'fuzz' } as const
+const FUZZ_ACCOUNT = { system_id: 'fuzz', password: 'fuzz' } as const
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -308,6 +304,7 @@ export async function startFuzzProxy(): Promise<FuzzProxy> {
 upstream: { simulator: true, host: 127.0.0.1, port: ${await freePort()}, binds: 2, response_timeout_ms: 3000 }
 accounts:
   - { system_id: ${FUZZ_ACCOUNT.system_id}, password_hash: "${fuzzHash}", allowed_ips: [127.0.0.1/32], max_binds: 64, tps: 0 }
+  # The seeds bind as demo/demo: a mutated bind on an unbound connection sometimes succeeds.
   - { system_id: demo, password_hash: "${demoHash}", allowed_ips: [127.0.0.1/32], max_binds: 64, tps: 0 }
 rules: ${JSON.stringify(join(ROOT, 'config/rules'))}
 reassembly: { timeout_ms: 2000 }
@@ -347,10 +344,8 @@ log: { level: warn, pretty: false }
     throw err
   })
   return {
-    pid: child.pid as number,
     port,
     metricsPort,
-    child,
     exited: () => exit,
     tail: () => lines.slice(-40).join('\n'),
     rssKb: () => readRssKb(child.pid as number),
@@ -379,7 +374,7 @@ async function waitReady(metricsPort: number, gaveUp: () => boolean): Promise<vo
   if (!gaveUp()) throw new Error('smpp-guard not ready after 60 s')
 }
 
-export function readRssKb(pid: number): number {
+function readRssKb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Number(m[1]) : 0
@@ -411,7 +406,7 @@ export interface Tally {
   failures: string[]
 }
 
-export function newTally(): Tally {
+function newTally(): Tally {
   return {
     pdus: 0,
     bytes: 0,
@@ -445,6 +440,8 @@ class Connection {
   /** Answers to the proxy's enquire_link and deliver_sm, held until the stream is at a frame boundary. */
   readonly owed: Buffer[] = []
   malformed: string | null = null
+  /** The last batch ended in a close the protocol calls for. */
+  closeOwed = false
 
   constructor(socket: net.Socket) {
     this.socket = socket
@@ -540,6 +537,13 @@ export async function runLane(o: LaneOptions): Promise<void> {
   let conn: Connection | null = null
   let seq = 1 + o.first * 1_000_000
   for (let n = o.first; !o.done(); n += o.stride) {
+    // A connection kept after a batch was owed no close: the proxy ending it in between is a failure too.
+    if (conn !== null && conn.closed && !conn.closeOwed) {
+      const detail = `the proxy closed a serving connection between batches [${o.kind} lane, seed ${o.seed}, after batch ${n - o.stride}]`
+      if (o.tally.failures.length < MAX_REPORTED) o.tally.failures.push(detail)
+      o.fail(detail)
+      return
+    }
     if (conn === null || conn.closed) {
       conn = o.kind === 'unbound' ? await Connection.open(o.port) : await bindConnection(o.port, o.kind, seq++)
       o.tally.connections++
@@ -557,7 +561,10 @@ export async function runLane(o: LaneOptions): Promise<void> {
     }
     // An unbound connection that survived its batch (no bind in it, or a bind that succeeded) is not reused:
     // each unbound batch starts from the open state.
-    if (o.kind === 'unbound' || plan.abandoned) await conn.destroy()
+    if (o.kind === 'unbound' || plan.abandoned) {
+      await conn.destroy()
+      conn = null
+    }
   }
   if (conn !== null && !conn.closed) await conn.destroy()
 }
@@ -639,6 +646,7 @@ async function runBatch(conn: Connection, batch: Batch, plan: Plan, timeoutMs: n
   tally.frames += plan.frames
   tally.oversized += plan.oversized
   if (probeAnswered) tally.probes++
+  conn.closeOwed = conn.closed || plan.closeExpected || bindRefused
   if (conn.malformed !== null) return conn.malformed
   if (problem !== null) return withSample(problem, plan, owed)
   if (required > 0) {

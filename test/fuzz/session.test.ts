@@ -72,10 +72,10 @@ t.test('the model', async (t) => {
 t.test('a live proxy survives mutated PDUs on bound and unbound sessions', async (t) => {
   const seed = Date.now() % 0x7fffffff
   const lanes = ['transceiver', 'transceiver', 'receiver', 'unbound'] as const
-  t.comment(`seed ${seed}: node --import tsx scripts/fuzz/session.ts --seed ${seed} --lanes ${lanes.join(',')} --pdus 30000 replays these batches`)
+  t.comment(`seed ${seed}: node --import tsx scripts/fuzz/session.ts --seed ${seed} --lanes ${lanes.join(',')} --pdus 20000 replays these batches`)
   const s = await runSessionFuzz({
-    pdus: 30_000,
-    max_s: 30,
+    pdus: 20_000,
+    max_s: 20,
     seed,
     lanes,
     batch_timeout_ms: 20_000,
