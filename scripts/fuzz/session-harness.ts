@@ -693,6 +693,9 @@ export interface Summary extends Tally {
   readonly rss_trace_mib: number[]
   /** `smpp_guard_malformed_pdus_total` by reason, as the proxy counted them. */
   readonly malformed_counted: Record<string, number>
+  /** The proxy's V8 heap in use and its memory outside the heap (buffers) after the run, in MiB. */
+  readonly heap_used_mib: number
+  readonly external_mib: number
   /** After the run: a fresh transceiver binds and answers enquire_link. */
   readonly alive_after: boolean
   /** How the proxy ended on SIGTERM: `0` is a clean exit. */
@@ -722,7 +725,7 @@ export async function runSessionFuzz(o: RunOptions): Promise<Summary> {
     failed = true
   }
   let aliveAfter = false
-  let malformed: Record<string, number> = {}
+  let end: EndMetrics = { malformed: {}, heap_used_mib: 0, external_mib: 0 }
   try {
     await Promise.all(
       o.lanes.map((kind, i) =>
@@ -734,7 +737,7 @@ export async function runSessionFuzz(o: RunOptions): Promise<Summary> {
     )
     if (proxy.exited() === null) {
       aliveAfter = await stillServes(proxy.port)
-      malformed = await malformedCounted(proxy.metricsPort)
+      end = await endMetrics(proxy.metricsPort)
     }
   } finally {
     clearInterval(sampler)
@@ -751,7 +754,9 @@ export async function runSessionFuzz(o: RunOptions): Promise<Summary> {
     pdus_per_s: Math.round(tally.pdus / seconds),
     rss_kb: rss,
     rss_trace_mib: trace,
-    malformed_counted: malformed,
+    malformed_counted: end.malformed,
+    heap_used_mib: end.heap_used_mib,
+    external_mib: end.external_mib,
     alive_after: aliveAfter,
     exit: diedDuringRun === null ? proxy.exited() : `died: ${diedDuringRun}`,
   }
@@ -773,12 +778,19 @@ async function stillServes(port: number): Promise<boolean> {
   }
 }
 
-async function malformedCounted(metricsPort: number): Promise<Record<string, number>> {
+interface EndMetrics {
+  readonly malformed: Record<string, number>
+  readonly heap_used_mib: number
+  readonly external_mib: number
+}
+
+async function endMetrics(metricsPort: number): Promise<EndMetrics> {
   const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
     (r) => r.text(),
     () => '',
   )
-  const out: Record<string, number> = {}
-  for (const m of text.matchAll(/^smpp_guard_malformed_pdus_total\{side="client",reason="([^"]+)"\} (\d+)/gm)) out[m[1]] = Number(m[2])
-  return out
+  const malformed: Record<string, number> = {}
+  for (const m of text.matchAll(/^smpp_guard_malformed_pdus_total\{side="client",reason="([^"]+)"\} (\d+)/gm)) malformed[m[1]] = Number(m[2])
+  const mib = (name: string): number => Math.round(Number(new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? 0) / 1048576)
+  return { malformed, heap_used_mib: mib('nodejs_heap_size_used_bytes'), external_mib: mib('nodejs_external_memory_bytes') }
 }
