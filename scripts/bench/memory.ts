@@ -2,7 +2,6 @@
 // of thousands of pending long-message parts, then again once they have expired.
 // usage: node --import tsx scripts/bench/memory.ts [--sessions 1000] [--mappings 1000000] [--parts 50000]
 import net from 'node:net'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { hashPassword } from '../../src/inbound/password.js'
@@ -11,6 +10,7 @@ import { encodeBind, encodeSubmitSm, uintTlv } from '../../src/smpp/encode.js'
 import { Framer } from '../../src/smpp/framer.js'
 import { readCommandId } from '../../src/smpp/header.js'
 import { ROOT, freePort, runClient, startHelper, startProxy, stop } from './lib/harness.js'
+import { sampleMemory } from './lib/memory-sample.js'
 
 const { values } = parseArgs({
   options: {
@@ -23,12 +23,6 @@ const { values } = parseArgs({
 const SESSIONS = Number(values.sessions)
 const MAPPINGS = Number(values.mappings)
 const PARTS = Number(values.parts)
-
-function rssMb(pid: number): { rss_mb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return { rss_mb: Math.round(kb / 1024) }
-}
 
 /** Opens one bound transmitter session. */
 function openSession(port: number): Promise<net.Socket> {
@@ -75,6 +69,7 @@ function sendOrphanParts(sockets: net.Socket[], n: number): void {
 
 const sink = await startHelper('raw-sink.ts', ['0', '0'])
 const port = await freePort()
+const metricsPort = await freePort()
 const proxy = await startProxy(
   `
 listen: { host: 127.0.0.1, port: ${port}, window: 1000, max_connections: ${SESSIONS + 100}, max_connections_per_ip: ${SESSIONS + 100}, max_new_connections_per_ip_per_second: ${SESSIONS + 100} }
@@ -89,29 +84,29 @@ receipts: { map_ttl_ms: 60000 }
 reassembly: { timeout_ms: 30000, max_pending_messages: ${PARTS + 1000}, max_pending_per_account: ${PARTS + 1000} }
 policy: { rate_limit: { mode: off } }
 archive: { sink: jsonl, path: archive, enabled: false }
-metrics: { enabled: false }
+metrics: { host: 127.0.0.1, port: ${metricsPort} }
 admin: { enabled: false }
 log: { level: warn }
 `,
   port,
 )
 const pid = proxy.pid as number
-const rows: Record<string, unknown>[] = [{ phase: 'started', ...rssMb(pid) }]
+const rows: Record<string, unknown>[] = [{ phase: 'started', ...(await sampleMemory(pid, metricsPort)) }]
 const sockets = await openSessions(port, SESSIONS)
-rows.push({ phase: `${SESSIONS} sessions bound`, ...rssMb(pid) })
+rows.push({ phase: `${SESSIONS} sessions bound`, ...(await sampleMemory(pid, metricsPort)) })
 const r = await runClient({ port, sessions: 4, window: 500, count: MAPPINGS, max_s: 120 })
-rows.push({ phase: `${r.ok} receipt mappings`, ...rssMb(pid) })
+rows.push({ phase: `${r.ok} receipt mappings`, ...(await sampleMemory(pid, metricsPort)) })
 sendOrphanParts(sockets, PARTS)
 await new Promise((res) => setTimeout(res, 5000))
-rows.push({ phase: `+ ${PARTS} pending long-message parts`, ...rssMb(pid) })
+rows.push({ phase: `+ ${PARTS} pending long-message parts`, ...(await sampleMemory(pid, metricsPort)) })
 const expireS = Number(values['expire-s'])
 for (let s = 0; s < expireS; s += 10) {
   await new Promise((res) => setTimeout(res, 10000))
-  rows.push({ phase: `after ${s + 10} s`, ...rssMb(pid) })
+  rows.push({ phase: `after ${s + 10} s`, ...(await sampleMemory(pid, metricsPort)) })
 }
 for (const s of sockets) s.destroy()
 await new Promise((res) => setTimeout(res, 2000))
-rows.push({ phase: 'sessions closed', ...rssMb(pid) })
+rows.push({ phase: 'sessions closed', ...(await sampleMemory(pid, metricsPort)) })
 console.table(rows)
 await stop(proxy)
 await stop(sink.child)

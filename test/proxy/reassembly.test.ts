@@ -413,3 +413,26 @@ t.test('remembered completed keys stay correct across many evictions', async (t)
   t.equal(r.add(part(1, 1, 'x', { destination_addr: '4000' }), 5000).status, 'duplicate')
   t.equal(r.add(part(1, 1, 'x', { destination_addr: '3999' }), 5000).status, 'complete', 'older ones are forgotten')
 })
+
+t.test('held bytes are the caller’s bytes at the time, every byte value, whatever the caller does with its buffer later', async (t) => {
+  const r = new Reassembler<string>(LIMITS)
+  const chunk = Buffer.alloc(600)
+  for (let i = 0; i < 256; i++) chunk[i] = i
+  for (let i = 0; i < 256; i++) chunk[300 + i] = 255 - i
+  t.equal(r.add(part(1, 2, chunk.subarray(0, 256)), 0).status, 'held')
+  // a plain Uint8Array view, not a Buffer: the proxy may hand either
+  const second = new Uint8Array(chunk.buffer, chunk.byteOffset + 300, 256)
+  const res = r.add(part(2, 2, second), 1)
+  const expected = Buffer.concat([Buffer.from(chunk.subarray(0, 256)), Buffer.from(chunk.subarray(300, 556))])
+  chunk.fill(0x20) // the socket chunk is reused
+  t.equal(res.status, 'complete')
+  if (res.status !== 'complete') return
+  t.same(
+    Buffer.concat(res.message.parts.map((p) => p.user_data)),
+    expected,
+  )
+  t.same(res.message.parts.map((p) => [p.seq, p.data_coding, p.received_at]), [
+    [1, 8, 0],
+    [2, 8, 1],
+  ])
+})
