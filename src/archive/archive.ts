@@ -178,7 +178,7 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
         if (stopping) return settle()
         try {
           const sink = await openSink(e)
-          await (sink.writeJson ? sink.writeJson(`[${batch.payloads.join(',')}]`) : sink.write(batch.records))
+          await (sink.writePayloads ? sink.writePayloads(batch.payloads) : sink.write(batch.records))
           break
         } catch (err) {
           failures++

@@ -20,10 +20,10 @@ export interface Sink {
    */
   write(batch: readonly ArchiveRecord[]): Promise<void>
   /**
-   * The same, given the batch as a JSON array text: lets a sink that serialises anyway (to a worker
-   * thread) skip parsing and re-serialising on the proxy's thread.
+   * The same, given each record's JSON as spooled: a sink that stores the JSON (or hands it to a worker
+   * thread) skips parsing and re-serialising it on the proxy's thread.
    */
-  writeJson?(json: string): Promise<void>
+  writePayloads?(payloads: readonly string[]): Promise<void>
   /** Removes every day that ends at or before `before` (epoch ms); returns how many days were removed. */
   purge(before: number): Promise<number>
   /** Records matching `q` in time order, messages with their receipts joined. */

@@ -60,11 +60,14 @@ export function sinkContract(t: Test, open: OpenSink): Promise<void> {
 
     const sink = await open()
     t.teardown(() => sink.close())
+    // A sink that takes the spooled JSON texts directly gets them that way, as the drainer sends them.
+    const writeSpooled = (records: ArchiveRecord[]) =>
+      sink.writePayloads ? sink.writePayloads(records.map((r) => JSON.stringify(r))) : sink.write(records)
     await sink.write(all.slice(0, 4))
-    await sink.write(all.slice(4))
-    // Redelivery after a failed or interrupted drain: nothing may be duplicated. A sink that takes the
-    // spooled JSON text directly gets it that way, as the drainer sends it.
-    await (sink.writeJson ? sink.writeJson(JSON.stringify(all)) : sink.write(all))
+    await writeSpooled(all.slice(4))
+    // Redelivery after a failed or interrupted drain: nothing may be duplicated.
+    await writeSpooled(all)
+    await sink.write(all)
 
     const q = (query: ArchiveQuery) => collect(sink.query(query))
 

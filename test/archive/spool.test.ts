@@ -80,6 +80,35 @@ t.test('segments rotate and are deleted once every reader has passed them', asyn
   await spool.closeFiles()
 })
 
+t.test('a reader that keeps up and one far behind get the same records, from memory and from the files', async (t) => {
+  const dir = t.testdir()
+  const spool = await Spool.open(opts(dir, { segment_bytes: 256 * 1024, readers: ['fast', 'slow'] }), { log: silentLog })
+  const [fast, slow] = spool.readers()
+  // More records than the spool keeps in memory, so the slow reader's first ones come from the files.
+  const records = Array.from({ length: 10000 }, (_, i) => message({ received_at: T0 + i, text: `第${i}条` }))
+  const fastPayloads: string[] = []
+  for (let i = 0; i < records.length; i += 500) {
+    await Promise.all(records.slice(i, i + 500).map((r) => spool.append(r)))
+    while (!fast.isCaughtUp()) {
+      const b = (await fast.next(300)) as NonNullable<Awaited<ReturnType<typeof fast.next>>>
+      fastPayloads.push(...b.payloads)
+      await fast.commit(b)
+    }
+  }
+  const slowPayloads: string[] = []
+  while (!slow.isCaughtUp()) {
+    const b = (await slow.next(700)) as NonNullable<Awaited<ReturnType<typeof slow.next>>>
+    slowPayloads.push(...b.payloads)
+    await slow.commit(b)
+  }
+  t.equal(fastPayloads.length, records.length)
+  t.ok(fastPayloads.every((p, i) => p === slowPayloads[i]), 'identical texts in the same order')
+  t.same(slowPayloads.map((p) => (JSON.parse(p) as ArchiveRecord).id), records.map((r) => r.id))
+  t.equal(spool.stats().records, 0)
+  await spool.close()
+  await spool.closeFiles()
+})
+
 t.test('async durability resolves before the write and writes within the interval', async (t) => {
   const dir = t.testdir()
   const spool = await Spool.open(opts(dir, { durability: 'async', flush_interval_ms: 20 }), { log: silentLog })

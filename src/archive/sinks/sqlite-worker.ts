@@ -3,10 +3,11 @@
 // it stalls only this thread. Requests arrive as { id, op, ... } and are answered in order.
 import { parentPort, workerData } from 'node:worker_threads'
 import pino from 'pino'
-import type { ArchiveRecord } from '../record.js'
+import type { Sink } from '../sink.js'
 import { openSqliteSink, type SqliteSinkConfig } from './sqlite.js'
 
 export type WorkerCall =
+  /** `batch`: the records' JSON texts joined by newlines. */
   | { readonly op: 'write'; readonly batch: string }
   | { readonly op: 'purge'; readonly before: number }
   | { readonly op: 'close' }
@@ -17,12 +18,13 @@ export type WorkerReply = { readonly id: number; readonly ok: true; readonly res
 const { cfg, baseDir } = workerData as { cfg: SqliteSinkConfig; baseDir: string }
 const port = parentPort as NonNullable<typeof parentPort>
 const sink = openSqliteSink(cfg, { log: pino({ level: 'silent' }), baseDir, clock: Date.now })
+const writePayloads = sink.writePayloads as NonNullable<Sink['writePayloads']>
 
 port.on('message', (req: WorkerRequest) => {
   void (async (): Promise<WorkerReply> => {
     switch (req.op) {
       case 'write':
-        await sink.write(JSON.parse(req.batch) as ArchiveRecord[])
+        await writePayloads(req.batch.split('\n'))
         return { id: req.id, ok: true }
       case 'purge':
         return { id: req.id, ok: true, result: await sink.purge(req.before) }
