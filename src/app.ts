@@ -296,10 +296,19 @@ async function destroyAll(started: Closer[], err?: Error): Promise<void> {
 /** Verdict counters, tallied per message and added to prom-client once per tick (see proxy/tally.ts). */
 function verdictMetrics(metrics: Metrics) {
   const tally = new Tally()
+  // Each account's counts by outcome, kept so a message costs a Map lookup by the session's own system_id
+  // string instead of building a key string (a template key cost about 0.1 µs per message).
+  type Outcome = 'allow' | 'monitor' | 'reject'
+  const submits = new Map<string, Partial<Record<Outcome, { n: number }>>>()
+  function submitSlot(a: string, outcome: Outcome): { n: number } {
+    let slots = submits.get(a)
+    if (slots === undefined) submits.set(a, (slots = {}))
+    return (slots[outcome] ??= tally.slot(`s\0${a}\0${outcome}`, () => metrics.submits.labels(a, outcome)))
+  }
   const hook = (msg: Message, verdict: Verdict) => {
     const a = msg.system_id
     const outcome = verdict.action === 'reject' ? 'reject' : verdict.shadow.length > 0 ? 'monitor' : 'allow'
-    tally.add(`s\0${a}\0${outcome}`, () => metrics.submits.labels(a, outcome))
+    submitSlot(a, outcome).n++
     if (verdict.action === 'reject') {
       const { rule, category, status } = verdict
       tally.add(`r\0${a}\0${rule}\0${category}\0${status}`, () => metrics.rejections.labels(a, rule, category, statusName(status)))

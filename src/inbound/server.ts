@@ -120,7 +120,7 @@ export function createInboundServer<D extends Delivery>(
       return res
     },
     onBound: (s) => inner.onBound(s),
-    onSubmit: (s, pdu) => inner.onSubmit(s, pdu),
+    onSubmit: (s, pdu, at, perf) => inner.onSubmit(s, pdu, at, perf),
     onDeliveryDone: (s, d, status) => inner.onDeliveryDone(s, d, status),
     onClosed: (s, reason, undelivered) => inner.onClosed(s, reason, undelivered),
   }

@@ -12,7 +12,7 @@ import { VendorStatus, statusName } from '../smpp/status.js'
 import { readSequence } from '../smpp/header.js'
 import { findTlv, readSubmitSm, type SmFields } from '../smpp/pdu.js'
 import { encodeSubmitSmResp } from '../smpp/encode.js'
-import { decodeText, type DecodedText } from '../smpp/text/index.js'
+import type { DecodedText } from '../smpp/text/index.js'
 import { parseUdh, readSarConcat, type ConcatInfo } from '../smpp/udh.js'
 import type { ClientSession, SessionHandler } from '../inbound/session.js'
 import type { SessionRegistry } from '../inbound/registry.js'
@@ -29,6 +29,7 @@ import { createIdMap, type IdMap, type IdMapEntry } from './id-map.js'
 import { normaliseId } from './message-id.js'
 import { createDeliveryRouter, OutboundDelivery, type DeliveryRouter } from './deliveries.js'
 import { Part, Submission, type SubmissionHost } from './submission.js'
+import { ClientMessage } from './client-message.js'
 import { encodeRejectedReceipt } from './synth-receipt.js'
 import { Tally } from './tally.js'
 import { loadDeliveries, saveDeliveries } from './receipt-store.js'
@@ -154,7 +155,8 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   const host: SubmissionHost = {
     onPartResult(s, p) {
       if (p.carrierId !== null && p.carrierStatus === CommandStatus.ESME_ROK) {
-        idMap.set(p.carrierId, p.earlyId ? { system_id: s.system_id, client_id: p.earlyId } : accountEntry(s.system_id), clock())
+        // The decision time stands in for now: milliseconds apart, against a ttl of hours.
+        idMap.set(p.carrierId, p.earlyId ? { system_id: s.system_id, client_id: p.earlyId } : accountEntry(s.system_id), s.decided_at)
       } else if (p.earlyId !== null && s.verdict.action === 'allow' && p.wantsFailureReceipt) {
         // Acknowledged early, then refused by the carrier: the client hears it by receipt.
         sendRejectedReceipt(s, p, p.clientStatus === CommandStatus.ESME_ROK ? CommandStatus.ESME_RSYSERR : p.clientStatus)
@@ -253,11 +255,13 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
 
   // --- judging -------------------------------------------------------------------------------------
 
-  function judge(msg: Message, parts: Part[], missing: number, t0: number): void {
-    if (!deps.pipeline || !deps.policies) return decide(msg, parts, missing, ALLOW, t0, false)
+  /** `now` is the time the message is judged at (epoch ms); `t0` is performance.now() when it was read. */
+  function judge(msg: Message, parts: Part[], missing: number, now: number, t0: number): void {
+    if (!deps.pipeline || !deps.policies) return decide(msg, parts, missing, ALLOW, now, t0, 0)
     const policy = deps.policies().get(msg.system_id)
     // Bound before a reload removed its account: nothing may pass unjudged.
-    if (!policy) return decide(msg, parts, missing, ACCOUNT_REMOVED, t0, false)
+    if (!policy) return decide(msg, parts, missing, ACCOUNT_REMOVED, now, t0, 0)
+    const p0 = performance.now()
     let v: Verdict | Promise<Verdict>
     try {
       v = deps.pipeline.judge(msg, policy, msg.received_at)
@@ -267,24 +271,28 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     if (typeof (v as Promise<Verdict>).then === 'function') {
       ;(v as Promise<Verdict>)
         .then(
-          (verdict) => decide(msg, parts, missing, verdict, t0, true),
+          (verdict) => decide(msg, parts, missing, verdict, clock(), t0, p0),
           (err: unknown) => judgeFailed(msg, parts, err),
         )
         .catch(internalError)
-    } else decide(msg, parts, missing, v as Verdict, t0, true)
+    } else decide(msg, parts, missing, v as Verdict, now, t0, p0)
   }
 
   function judgeFailed(msg: Message, parts: Part[], err: unknown): void {
     log.error({ err, system_id: msg.system_id }, 'policy failed')
     // A broken stage must not let a message through unjudged: the client may retry.
-    decide(msg, parts, 0, { action: 'reject', rule: 'proxy.policy_error', category: 'system', status: CommandStatus.ESME_RSYSERR, shadow: NO_SHADOW }, 0, false)
+    decide(msg, parts, 0, { action: 'reject', rule: 'proxy.policy_error', category: 'system', status: CommandStatus.ESME_RSYSERR, shadow: NO_SHADOW }, clock(), 0, 0)
   }
 
-  /** `t0` is performance.now() when the message was read (0: not timed); `judged` when a pipeline ran. */
-  function decide(msg: Message, parts: Part[], missing: number, verdict: Verdict, t0: number, judged: boolean): void {
-    if (judged && t0 > 0) metrics.policyLatency.observe((performance.now() - t0) / 1000)
+  /**
+   * `now`: the decision time (epoch ms). `t0`: performance.now() when the message was read (0: not timed);
+   * `p0`: when the pipeline started judging it (0: no pipeline ran). One clock read serves both histograms.
+   */
+  function decide(msg: Message, parts: Part[], missing: number, verdict: Verdict, now: number, t0: number, p0: number): void {
+    const t = t0 > 0 || p0 > 0 ? performance.now() : 0
+    if (p0 > 0) metrics.policyLatency.observe((t - p0) / 1000)
     if (verdict.action === 'allow' && deps.archive && !deps.archive.accepting) verdict = ARCHIVE_UNAVAILABLE
-    const s = new Submission(msg.system_id, msg, verdict, parts, missing, host, clock())
+    const s = new Submission(msg.system_id, msg, verdict, parts, missing, host, now)
     if (verdict.action === 'reject') {
       for (const p of parts) {
         if (p.earlyId === null) p.answer(verdict.status)
@@ -297,47 +305,18 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       return
     }
     for (const p of parts) upstream.submit(p)
-    if (t0 > 0) metrics.proxyLatency.observe((performance.now() - t0) / 1000)
-  }
-
-  function buildMessage(
-    session: ClientSession<OutboundDelivery>,
-    f: SmFields,
-    decoded: DecodedText,
-    parts: number,
-    received_at: number,
-  ): Message {
-    return {
-      system_id: session.system_id,
-      session_id: session.sid,
-      client_ip: session.remoteAddress,
-      service_type: f.service_type,
-      source_addr_ton: f.source_addr_ton,
-      source_addr_npi: f.source_addr_npi,
-      source_addr: f.source_addr,
-      dest_addr_ton: f.dest_addr_ton,
-      dest_addr_npi: f.dest_addr_npi,
-      destination_addr: f.destination_addr,
-      esm_class: f.esm_class,
-      registered_delivery: f.registered_delivery,
-      data_coding: f.data_coding,
-      text: decoded.text,
-      encoding: decoded.encoding,
-      decode_error: decoded.decode_error,
-      parts,
-      received_at,
-    }
+    if (t0 > 0) metrics.proxyLatency.observe((t - t0) / 1000)
   }
 
   // --- long messages -------------------------------------------------------------------------------
 
   /** The fields of the first part stand for the message; kept per held message for judging later. */
-  const firstFields = new WeakMap<Part, Message>()
+  const firstFields = new WeakMap<Part, ClientMessage>()
 
   function onPart(session: ClientSession<OutboundDelivery>, pdu: Buffer, seq: number, f: SmFields, userData: Buffer, concat: ConcatInfo, now: number): void {
     const account = session.account as AccountConfig
     const part = new Part(session, seq, Buffer.from(pdu), concat.seq, f.registered_delivery, now)
-    firstFields.set(part, buildMessage(session, f, EMPTY_TEXT, concat.total, now))
+    firstFields.set(part, new ClientMessage(session, f, concat.total, now, EMPTY_TEXT, null, account))
     const r = reassembler.add(
       {
         system_id: account.system_id,
@@ -384,13 +363,12 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   function judgeLong(m: AssembledMessage<Part>): void {
     const first = m.parts[0]?.handle
     if (!first) return
-    const base = firstFields.get(first) as Message
+    const base = firstFields.get(first) as ClientMessage
     const account = deps.accounts().get(m.system_id)
-    const decoded = decodeAssembled(m, account ?? { default_alphabet: 'gsm' })
-    const msg: Message = { ...base, text: decoded.text, encoding: decoded.encoding, decode_error: decoded.decode_error, received_at: m.first_received_at }
+    const msg = base.withText(decodeAssembled(m, account ?? { default_alphabet: 'gsm' }), m.first_received_at)
     const parts = m.parts.map((h) => h.handle)
     for (const p of parts) firstFields.delete(p)
-    judge(msg, parts, m.missing.length, performance.now())
+    judge(msg, parts, m.missing.length, clock(), performance.now())
   }
 
   function updateReassemblyGauges(): void {
@@ -401,9 +379,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
 
   // --- submit_sm -----------------------------------------------------------------------------------
 
-  function onSubmit(session: ClientSession<OutboundDelivery>, pdu: Buffer): void {
-    const t0 = performance.now()
-    const now = clock()
+  function onSubmit(session: ClientSession<OutboundDelivery>, pdu: Buffer, now: number, t0: number): void {
     const seq = readSequence(pdu)
     const f = readSubmitSm(pdu)
     if (!f.ok) return respond(session, encodeSubmitSmResp(f.status, seq, ''), f.status)
@@ -424,10 +400,8 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       concat = sar.concat
     }
     if (concat && concat.total > 1) return onPart(session, pdu, seq, f, userData, concat, now)
-    const account = session.account as AccountConfig
-    const decoded = decodeText(f.data_coding, userData, account)
     const part = new Part(session, seq, pdu, 1, f.registered_delivery, now)
-    judge(buildMessage(session, f, decoded, 1, now), [part], 0, t0)
+    judge(new ClientMessage(session, f, 1, now, null, userData, session.account as AccountConfig), [part], 0, now, t0)
   }
 
   // --- receipts and MO -----------------------------------------------------------------------------

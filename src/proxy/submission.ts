@@ -32,7 +32,6 @@ export class Part implements UpstreamRequest {
   clientStatus: number = CommandStatus.ESME_ROK
   /** Set once judged: the submission this part belongs to. */
   submission: Submission | null = null
-  sentAt = 0
   sentPerf = 0
 
   constructor(session: ClientSession<OutboundDelivery>, clientSeq: number, pdu: Buffer, segment: number, registered_delivery: number, received_at: number) {

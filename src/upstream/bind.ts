@@ -36,11 +36,9 @@ export interface UpstreamRequest {
   /** Replaced by a copy when the request has to wait in the pool's queue. */
   pdu: Buffer
   /**
-   * Written by the bind that sends it (kept here rather than in a record per request): epoch ms for the
-   * response timeout, compared with the coarse timer's `now`, and performance.now() for the round-trip
-   * histogram, as Date.now() has only millisecond resolution.
+   * performance.now() when the bind sent it, written by that bind (kept here rather than in a record per
+   * request): one clock read serves both the round-trip histogram and the response timeout.
    */
-  sentAt: number
   sentPerf: number
   /** The carrier's submit_sm_resp (or generic_nack), as received. */
   onCarrierResponse(resp: Buffer): void
@@ -97,6 +95,8 @@ export class CarrierBind implements FrameSink {
   #seq = 0
   #attempt = 0
   #corked = false
+  /** performance.now() when the chunk being framed was read: every response in it arrived then. */
+  #readPerf = 0
   #writable = true
   #statusSince = 0
   #bindSeq = 0
@@ -139,7 +139,6 @@ export class CarrierBind implements FrameSink {
     if (!this.canSubmit) return false
     const seq = this.#nextSeq()
     writeSequence(req.pdu, seq)
-    req.sentAt = this.#clock()
     req.sentPerf = performance.now()
     this.#pending.set(seq, req)
     this.#write(req.pdu)
@@ -288,6 +287,7 @@ export class CarrierBind implements FrameSink {
   #onData(chunk: Buffer): void {
     this.#cork()
     this.#heartbeat?.onTraffic(this.#clock())
+    this.#readPerf = performance.now()
     try {
       this.#framer?.push(chunk)
     } catch (err) {
@@ -337,7 +337,7 @@ export class CarrierBind implements FrameSink {
     const req = this.#pending.get(seq)
     if (!req) return
     this.#pending.delete(seq)
-    this.#deps.metrics.carrierLatency.observe((performance.now() - req.sentPerf) / 1000)
+    this.#deps.metrics.carrierLatency.observe((this.#readPerf - req.sentPerf) / 1000)
     req.onCarrierResponse(pdu)
     if (this.#status === 'unbinding') return
     this.#deps.events.onReady(this)
@@ -409,8 +409,9 @@ export class CarrierBind implements FrameSink {
     }
     // Pending is in send order, so the first entry young enough ends the scan.
     let expired = 0
+    const perf = this.#pending.size > 0 ? performance.now() : 0
     for (const [seq, req] of this.#pending) {
-      if (now - req.sentAt < this.#cfg.response_timeout_ms) break
+      if (perf - req.sentPerf < this.#cfg.response_timeout_ms) break
       this.#pending.delete(seq)
       expired++
       req.onCarrierFailure(new GuardError('SG_ERR_UPSTREAM_TIMEOUT'))

@@ -18,7 +18,6 @@ import { createCarrier, type CarrierOptions } from '../../src/simulator/carrier.
 
 class Req implements UpstreamRequest {
   pdu = encodeSubmitSm(0, { source_addr: '1', destination_addr: '13800138000', short_message: Buffer.from('x'), registered_delivery: 1 })
-  sentAt = 0
   sentPerf = 0
   readonly done: Promise<number>
   #resolve!: (status: number) => void
