@@ -4,7 +4,7 @@
 // and every rejection must be in PostgreSQL exactly once. Prints one JSON summary; exits 1 when anything is
 // missing or twice there.
 // usage: node --import tsx scripts/faults/sink-outage.ts [--outage-s 60] [--rate 200] [--before-s 5] [--after-s 10]
-//        [--spool-max-bytes N] [--spool-segment-bytes N] [--pg-url URL]     (build first: npx tsc -p tsconfig.json; PostgreSQL from
+//        [--mode refuse|blackhole] [--spool-max-bytes N] [--spool-segment-bytes N] [--pg-url URL]     (build first: npx tsc -p tsconfig.json; PostgreSQL from
 //        scripts/ci/start-postgres.sh, URL from SMPP_GUARD_TEST_PG_URL or its default)
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -24,8 +24,12 @@ export const DEFAULT_PG_URL = process.env.SMPP_GUARD_TEST_PG_URL ?? 'postgres://
 const CLEAN = '【城市博物馆】您预约的周六参观已成功，请凭身份证入馆。'
 const FORBIDDEN = '線上娛樂城，百-家-樂首充送彩金，加Ｖ信 dc_vip8'
 
+/** How PostgreSQL goes away: connections refused, or a partition where nothing answers. */
+export type OutageMode = 'refuse' | 'blackhole'
+
 export interface OutageOptions {
   readonly pg_url: string
+  readonly mode: OutageMode
   /** Submits per second, spread over 10 ms ticks. */
   readonly rate: number
   readonly before_s: number
@@ -87,22 +91,30 @@ export interface OutageResult {
   readonly seconds: number
 }
 
-/** A TCP relay that can cut every connection and refuse new ones, then come back (as test/archive does). */
-async function relay(target: URL) {
+/**
+ * A TCP relay in front of PostgreSQL. `refuse`: the cut resets every connection and refuses new ones (the
+ * server is down, as test/archive does it). `blackhole`: the cut lets connections open but nothing passes
+ * either way (a network partition: only timeouts tell). Restoring drops what the cut held and relays again.
+ */
+async function relay(target: URL, mode: OutageMode) {
   const sockets = new Set<net.Socket>()
   let up = true
   const server = net.createServer((client) => {
-    if (!up) return client.destroy()
+    sockets.add(client)
+    client.on('error', () => {}).on('close', () => sockets.delete(client))
+    if (!up) {
+      if (mode === 'refuse') client.destroy()
+      return
+    }
     const upstream = net.connect(Number(target.port || 5432), target.hostname)
-    sockets.add(client).add(upstream)
+    sockets.add(upstream)
     client.pipe(upstream).pipe(client)
     const drop = (): void => {
       client.destroy()
       upstream.destroy()
-      sockets.delete(client)
       sockets.delete(upstream)
     }
-    client.on('error', drop).on('close', drop)
+    client.on('close', drop)
     upstream.on('error', drop).on('close', drop)
   })
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res))
@@ -110,9 +122,16 @@ async function relay(target: URL) {
     port: (server.address() as net.AddressInfo).port,
     cut(): void {
       up = false
-      for (const s of sockets) s.destroy()
+      for (const s of sockets) {
+        if (mode === 'refuse') s.destroy()
+        else {
+          s.unpipe()
+          s.pause()
+        }
+      }
     },
     restore(): void {
+      if (mode === 'blackhole') for (const s of sockets) s.destroy()
       up = true
     },
     close: () =>
@@ -166,7 +185,7 @@ interface Sent {
 export async function runSinkOutage(o: OutageOptions): Promise<OutageResult> {
   const started = Date.now()
   const target = new URL(o.pg_url)
-  const r = await relay(target)
+  const r = await relay(target, o.mode)
   const viaRelay = new URL(o.pg_url)
   viaRelay.host = `127.0.0.1:${r.port}`
   const prefix = `outage_${process.pid}_${Date.now().toString(36)}`
@@ -414,10 +433,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       'spool-max-bytes': { type: 'string' },
       'spool-segment-bytes': { type: 'string' },
       'pg-url': { type: 'string', default: DEFAULT_PG_URL },
+      mode: { type: 'string', default: 'refuse' },
     },
   })
+  if (values.mode !== 'refuse' && values.mode !== 'blackhole') throw new Error(`--mode: refuse or blackhole, got ${values.mode}`)
   const result = await runSinkOutage({
     pg_url: values['pg-url'],
+    mode: values.mode,
     rate: Number(values.rate),
     before_s: Number(values['before-s']),
     outage_s: Number(values['outage-s']),
