@@ -146,6 +146,14 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   #held = false
   #closing = false
   #unbindSentAt = 0
+  /**
+   * The client's unbind, answered once its in-flight submits are (SMPP 3.4 §4.2 lets no outstanding
+   * response drop silently): its sequence number and arrival, -1 while none is pending.
+   */
+  #peerUnbindSeq = -1
+  #peerUnbindAt = 0
+  /** The connection is ending (an unbind, or #terminate): nothing more is read from it. */
+  #ending = false
   #closeReason: CloseReason | null = null
   #firstError: Error | null = null
   readonly #deliveries = new Map<number, PendingDelivery<D>>()
@@ -206,7 +214,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   }
   /** Bound as receiver or transceiver and not closing: may get deliver_sm (never a transmitter, NOTES §3). */
   get canReceive(): boolean {
-    return this.#status === 'bound' && !this.#closing && this.#bindType !== 'transmitter'
+    return this.#status === 'bound' && !this.#closing && !this.#ending && this.#bindType !== 'transmitter'
   }
   /** Room for one more deliver_sm in the client's window. */
   get canDeliver(): boolean {
@@ -216,6 +224,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   // --- input ---------------------------------------------------------------------------------------
 
   #onData(chunk: Buffer): void {
+    if (this.#ending) return
     this.#cork()
     const now = this.#clock()
     this.#readAt = now
@@ -236,6 +245,8 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   }
 
   onFrame(pdu: Buffer): void {
+    // What a client pipelines behind its unbind (or after we ended the connection) is not served.
+    if (this.#ending) return
     this.#frames++
     const id = readCommandId(pdu)
     const seq = readSequence(pdu)
@@ -253,8 +264,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
       case CommandId.bind_transceiver:
         return this.#onBind(pdu, id, seq)
       case CommandId.unbind:
-        this.#write(encodeUnbindResp(seq))
-        return this.#terminate('unbind')
+        return this.#onPeerUnbind(seq)
       case CommandId.unbind_resp:
         if (this.#unbindSentAt > 0) this.#terminate('shutdown')
         return
@@ -363,7 +373,26 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     if (this.#status === 'closed') return
     this.#write(resp)
     if (this.#inFlight < this.#window) this.#resume()
-    if (this.#inFlight === 0 && this.#drainResolve) this.#drainResolve()
+    if (this.#inFlight === 0) {
+      if (this.#peerUnbindSeq >= 0) this.#answerPeerUnbind()
+      if (this.#drainResolve) this.#drainResolve()
+    }
+  }
+
+  #onPeerUnbind(seq: number): void {
+    this.#ending = true
+    this.#pause()
+    this.#peerUnbindSeq = seq
+    this.#peerUnbindAt = this.#clock()
+    if (this.#inFlight === 0) this.#answerPeerUnbind()
+  }
+
+  /** After the in-flight submits were answered, or `drain_timeout_ms` after the unbind: unbind_resp, then end. */
+  #answerPeerUnbind(): void {
+    const seq = this.#peerUnbindSeq
+    this.#peerUnbindSeq = -1
+    this.#write(encodeUnbindResp(seq))
+    this.#terminate('unbind')
   }
 
   // --- deliveries (receipts, MO) ------------------------------------------------------------------------
@@ -406,7 +435,8 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   }
 
   #write(buf: Buffer): void {
-    if (this.#socket.destroyed) return
+    // After end() a write would make Node destroy the socket, resetting a client that still reads.
+    if (this.#socket.destroyed || this.#socket.writableEnded) return
     this.#cork()
     if (!this.#socket.write(buf) && !this.#writeBlocked) {
       this.#writeBlocked = true
@@ -435,7 +465,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   }
 
   #resume(): void {
-    if (!this.#paused || this.#held || this.#writeBlocked || this.#status === 'binding' || this.#inFlight >= this.#window) return
+    if (!this.#paused || this.#ending || this.#held || this.#writeBlocked || this.#status === 'binding' || this.#inFlight >= this.#window) return
     this.#paused = false
     // Time spent paused is ours, not the client's: the held PDU's clock restarts.
     if (this.#partialSince > 0) this.#partialSince = this.#clock()
@@ -452,6 +482,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
       return
     }
     if (this.#status !== 'bound') return
+    if (this.#peerUnbindSeq >= 0 && now - this.#peerUnbindAt >= this.#opts.drain_timeout_ms) this.#answerPeerUnbind()
     this.#heartbeat.tick(now)
     for (const [seq, p] of this.#deliveries) {
       if (now - p.sentAt < this.#opts.deliver_timeout_ms) break
@@ -468,7 +499,8 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
    * a bounded wait for unbind_resp. Idempotent.
    */
   close(): Promise<void> {
-    if (this.#closing || this.#status === 'closed') return this.#closed
+    // A client unbind already in progress ends the session by itself, within drain_timeout_ms.
+    if (this.#closing || this.#ending || this.#status === 'closed') return this.#closed
     this.#closing = true
     if (this.#status !== 'bound') {
       this.#terminate('shutdown')
@@ -500,6 +532,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   /** Ends the connection after pending writes; cleanup happens only in the 'close' handler. */
   #terminate(reason: CloseReason): void {
     this.#closeReason ??= reason
+    this.#ending = true
     if (this.#socket.destroyed) return
     this.#socket.end()
     // A peer that never reads would keep the socket half-open; end() is followed by destroy().

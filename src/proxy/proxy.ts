@@ -180,10 +180,11 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
 
   function flushResponses(s: Submission): void {
     for (const p of s.parts) {
-      if (p.response === null) continue
       const r = p.response
-      p.response = null
-      respond(p.session, r, p.clientStatus)
+      if (r !== null) respond(p.session, r, p.clientStatus)
+      // The reassembler keeps a completed long message's parts for a while (a late retry gets the same id):
+      // a finished part then holds only its ids and statuses, not its bytes, submission and siblings.
+      p.release()
     }
   }
 
@@ -291,7 +292,8 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   function decide(msg: Message, parts: Part[], missing: number, verdict: Verdict, now: number, t0: number, p0: number): void {
     const t = t0 > 0 || p0 > 0 ? performance.now() : 0
     if (p0 > 0) metrics.policyLatency.observe((t - p0) / 1000)
-    if (verdict.action === 'allow' && deps.archive && !deps.archive.accepting) verdict = ARCHIVE_UNAVAILABLE
+    // Rejections are archived too: one whose record cannot be kept is answered like an allowed message.
+    if (deps.archive && !deps.archive.accepting) verdict = ARCHIVE_UNAVAILABLE
     const s = new Submission(msg.system_id, msg, verdict, parts, missing, host, now)
     if (verdict.action === 'reject') {
       for (const p of parts) {
@@ -310,13 +312,19 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
 
   // --- long messages -------------------------------------------------------------------------------
 
-  /** The fields of the first part stand for the message; kept per held message for judging later. */
+  /**
+   * The fields of the first part to arrive stand for the message; kept on that part only (and on the part
+   * that completes a message, which is judged at once), so a held part costs no Message of its own.
+   */
   const firstFields = new WeakMap<Part, ClientMessage>()
 
   function onPart(session: ClientSession<OutboundDelivery>, pdu: Buffer, seq: number, f: SmFields, userData: Buffer, concat: ConcatInfo, now: number): void {
     const account = session.account as AccountConfig
-    const part = new Part(session, seq, Buffer.from(pdu), concat.seq, f.registered_delivery, now)
-    firstFields.set(part, new ClientMessage(session, f, concat.total, now, EMPTY_TEXT, null, account))
+    // Its own block rather than a slice of Buffer's shared 8 KB pool: a part held for the reassembly timeout
+    // would pin the whole slab and every short-lived buffer in it.
+    const copy = Buffer.allocUnsafeSlow(pdu.length)
+    pdu.copy(copy)
+    const part = new Part(session, seq, copy, concat.seq, f.registered_delivery, now)
     const r = reassembler.add(
       {
         system_id: account.system_id,
@@ -332,6 +340,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     )
     switch (r.status) {
       case 'held':
+        if (r.received === 1) firstFields.set(part, new ClientMessage(session, f, concat.total, now, EMPTY_TEXT, null, account))
         if (cfg.reassembly.early_ack) {
           part.earlyId = issueId()
           respond(session, encodeSubmitSmResp(CommandStatus.ESME_ROK, seq, part.earlyId), CommandStatus.ESME_ROK)
@@ -339,6 +348,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
         if (r.superseded) judgeLong(r.superseded)
         break
       case 'complete':
+        firstFields.set(part, new ClientMessage(session, f, concat.total, now, EMPTY_TEXT, null, account))
         metrics.reassemblyOutcomes.labels('complete').inc()
         judgeLong(r.message)
         if (r.superseded) judgeLong(r.superseded)
@@ -361,9 +371,10 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   }
 
   function judgeLong(m: AssembledMessage<Part>): void {
-    const first = m.parts[0]?.handle
-    if (!first) return
-    const base = firstFields.get(first) as ClientMessage
+    if (m.parts.length === 0) return
+    let base: ClientMessage | undefined
+    for (let i = 0; i < m.parts.length && base === undefined; i++) base = firstFields.get(m.parts[i].handle)
+    if (base === undefined) return internalError(new Error('long message without the fields of its first part'))
     const account = deps.accounts().get(m.system_id)
     const msg = base.withText(decodeAssembled(m, account ?? { default_alphabet: 'gsm' }), m.first_received_at)
     const parts = m.parts.map((h) => h.handle)

@@ -12,6 +12,8 @@ import type { Message } from '../policy/message.js'
 import type { Verdict } from '../policy/verdict.js'
 import type { OutboundDelivery } from './deliveries.js'
 
+const EMPTY = Buffer.alloc(0)
+
 /** One submit_sm while it is judged and forwarded; it travels to the carrier as its own request. */
 export class Part implements UpstreamRequest {
   readonly session: ClientSession<OutboundDelivery>
@@ -52,6 +54,13 @@ export class Part implements UpstreamRequest {
   /** The id the client holds for this part, if any. */
   get clientId(): string | null {
     return this.earlyId ?? (this.clientStatus === CommandStatus.ESME_ROK ? this.carrierId : null)
+  }
+
+  /** Once the submission is finished: keeps the ids and statuses, lets go of the bytes and the submission. */
+  release(): void {
+    this.pdu = EMPTY
+    this.response = null
+    this.submission = null
   }
 
   answer(status: number): void {

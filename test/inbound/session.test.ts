@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import fc from 'fast-check'
 import { CommandId, CommandStatus } from '../../src/smpp/constants.js'
 import { encodeBind, encodeEnquireLink, encodeSubmitSm, encodeUnbind } from '../../src/smpp/encode.js'
-import { readCommandId } from '../../src/smpp/header.js'
+import { readCommandId, readCommandStatus, readSequence } from '../../src/smpp/header.js'
 import { BindError, createClient } from '../../src/simulator/client.js'
 import { DEMO, startHarness } from '../proxy/harness.js'
 
@@ -76,6 +76,21 @@ t.test('enquire_link answered; unbind → unbind_resp and close', async (t) => {
   t.equal(readCommandId(r.pdu), CommandId.unbind_resp)
   await c.closed
   t.pass('closed after unbind')
+})
+
+t.test('an unbind behind a submit in the same write: the submit is answered first, then unbind_resp', async (t) => {
+  const h = await startHarness(t)
+  const c = await h.client({ system_id: 'acme', password: 'acme-pw' })
+  const got: [number, number, number][] = []
+  c.on('pdu', (p: Buffer) => got.push([readCommandId(p), readCommandStatus(p), readSequence(p)]))
+  // Anything pipelined behind the unbind is not served.
+  c.write(Buffer.concat([encodeSubmitSm(2, MSG), encodeUnbind(3), encodeEnquireLink(4)]))
+  await c.closed
+  t.same(got, [
+    [CommandId.submit_sm_resp, CommandStatus.ESME_ROK, 2],
+    [CommandId.unbind_resp, CommandStatus.ESME_ROK, 3],
+  ])
+  t.equal(h.carrier?.submits.length, 1)
 })
 
 t.test('malformed PDUs get generic_nack and the session lives on', async (t) => {
