@@ -98,12 +98,12 @@ export function planBatch(batch: readonly Buffer[], lane: LaneKind, probeSeq: nu
     stopAt = at
     owedAtStop = expectations.length
   }
-  // The proxy answers unbind (or a hopeless length) at once and ends the connection: what it is still
-  // judging or forwarding is not answered on it.
-  const closing = (at: number): void => {
+  // An unbind is answered once the submits in flight are (SMPP 3.4 §4.2), so they stay owed. A hopeless
+  // length ends the connection at once: what the proxy is still judging or forwarding is not answered on it.
+  const closing = (at: number, inFlightAnswered: boolean): void => {
     if (state === 'closing') return
     for (const e of expectations) {
-      if (e.async && e.required) {
+      if (e.async && e.required && !inFlightAnswered) {
         e.required = false
         e.inFlightAtClose = true
       }
@@ -119,7 +119,7 @@ export function planBatch(batch: readonly Buffer[], lane: LaneKind, probeSeq: nu
     if (length < HEADER_LENGTH) {
       // No way to find the next PDU: generic_nack with sequence 0, then the connection closes.
       expect(CommandId.generic_nack, 0, CommandStatus.ESME_RINVCMDLEN)
-      closing(pos)
+      closing(pos, false)
       dead = true
       return
     }
@@ -150,7 +150,7 @@ export function planBatch(batch: readonly Buffer[], lane: LaneKind, probeSeq: nu
     }
     if (id === CommandId.unbind) {
       expect(responseIdOf(id), seq, CommandStatus.ESME_ROK)
-      closing(end)
+      closing(end, true)
       return
     }
     if (REFUSED_WITH_OWN_RESPONSE.has(id)) return expect(responseIdOf(id), seq, CommandStatus.ESME_RINVCMDID)
@@ -401,7 +401,7 @@ export interface Tally {
   connections: number
   /** Optional answers (after an unbind or a pending bind) that never came because the connection closed. */
   unanswered_before_close: number
-  /** Of those, submits in flight when the client sent unbind or a hopeless command_length. */
+  /** Of those, submits in flight when the client sent a hopeless command_length. */
   submits_unanswered_at_close: number
   failures: string[]
 }

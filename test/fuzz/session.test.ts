@@ -46,13 +46,17 @@ t.test('the model', async (t) => {
     t.ok(p.closeExpected)
   })
 
-  t.test('submits in flight when the client unbinds are not owed; the unbind_resp is', async (t) => {
+  t.test('submits in flight when the client unbinds are still owed, then the unbind_resp; nothing behind it', async (t) => {
     const p = planBatch([encodeSubmitSm(3, { source_addr: '1', destination_addr: '2' }), encodeUnbind(4), encodeEnquireLink(5)], 'transceiver', 9)
     t.same(owed(p), [
-      [CommandId.submit_sm_resp, 3, null, false],
+      [CommandId.submit_sm_resp, 3, null, true],
       [CommandId.unbind_resp, 4, CommandStatus.ESME_ROK, true],
     ])
     t.ok(p.closeExpected)
+    const short = encodeEnquireLink(4)
+    short.writeUInt32BE(3, 0)
+    const lost = planBatch([encodeSubmitSm(3, { source_addr: '1', destination_addr: '2' }), short], 'transceiver', 9)
+    t.same(owed(lost)[0], [CommandId.submit_sm_resp, 3, null, false], 'a lost stream ends the connection with the submit in flight')
     const trailing = planBatch([encodeUnbind(4), encodeEnquireLink(5)], 'transceiver', 9, true)
     t.same(
       trailing.expectations.map((e) => e.required),
