@@ -163,6 +163,8 @@ function fingerprint(b: Uint8Array, dataCoding: number): number {
   return (h ^ b.length) >>> 0
 }
 
+const TICK_MAX = 2000
+
 export class Reassembler<H> {
   readonly #limits: ReassemblerLimits
   // Insertion order is arrival order of first parts, and the timeout counts from the first part, so the
@@ -250,12 +252,17 @@ export class Reassembler<H> {
     return superseded ? { status: 'complete', message, superseded } : { status: 'complete', message }
   }
 
-  /** Gives up messages whose first part is older than `timeout_ms`; they come back incomplete. */
+  /**
+   * Gives up messages whose first part is older than `timeout_ms`; they come back incomplete. At most
+   * TICK_MAX per call: the caller judges each one at once, and 50,000 orphans judged in one go stalled the
+   * event loop and grew the old generation by ~130 MB that an idle process then kept (scripts/bench/
+   * memory.ts); the rest follow on the next ticks, oldest first.
+   */
   tick(now: number): AssembledMessage<H>[] {
     const out: AssembledMessage<H>[] = []
     const deadline = now - this.#limits.timeout_ms
     for (const p of this.#pending.values()) {
-      if (p.first_received_at > deadline) break
+      if (p.first_received_at > deadline || out.length === TICK_MAX) break
       out.push(this.#take(p, false))
     }
     while (this.#completedHead < this.#completedOrder.length && this.#completedOrder[this.#completedHead].completed_at <= deadline)

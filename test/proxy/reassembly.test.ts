@@ -436,3 +436,24 @@ t.test('held bytes are the caller’s bytes at the time, every byte value, whate
     [2, 8, 1],
   ])
 })
+
+t.test('timeouts are handed out a bounded batch per tick, oldest first', async (t) => {
+  const r = new Reassembler<number>({ ...LIMITS, max_pending_messages: 5000, max_pending_per_account: 5000, max_pending_bytes: 1 << 24, max_pending_bytes_per_account: 1 << 24 })
+  for (let i = 0; i < 4500; i++) {
+    const res = r.add({ ...part(1, 2, 'x', { ref: i, destination_addr: String(13800000000 + i) }), handle: i }, i)
+    if (res.status !== 'held') t.fail(`part ${i} ${res.status}`)
+  }
+  const after = 4500 + LIMITS.timeout_ms
+  const first = r.tick(after)
+  const second = r.tick(after)
+  const third = r.tick(after)
+  t.equal(first.length, 2000)
+  t.equal(second.length, 2000)
+  t.equal(third.length, 500)
+  t.same(
+    [...first, ...second, ...third].map((m) => m.parts[0].handle),
+    Array.from({ length: 4500 }, (_, i) => i),
+  )
+  t.same(r.tick(after), [])
+  t.equal(r.stats().messages, 0)
+})
