@@ -129,6 +129,8 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
   let status: ArchiveStatus = 'open'
   let stopping = false
   const wake = new AbortController()
+  // Aborted when close() starts: drainers stop lingering and store what is left at once.
+  const closing = new AbortController()
   let closePromise: Promise<void> | undefined
   const sinkLabel = entries.map((e) => e.cfg.sink)
 
@@ -170,7 +172,8 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
       const batch = await (ahead ?? reader.next(cfg.spool.batch_records))
       ahead = undefined
       if (!batch) return
-      if (!stopping) ahead = reader.next(cfg.spool.batch_records)
+      const full = batch.payloads.length >= cfg.spool.batch_records
+      if (!stopping && full) ahead = reader.next(cfg.spool.batch_records)
       const first = JSON.parse(batch.payloads[0]) as ArchiveRecord
       // When the record was appended, near enough: a long message is received long before it is decided.
       e.pendingSince = first.kind === 'message' ? first.decided_at : first.at
@@ -200,6 +203,9 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
       await reader.commit(batch)
       if (reader.isCaughtUp()) e.pendingSince = undefined
       updateGauges()
+      if (!full && cfg.spool.linger_ms > 0 && !closing.signal.aborted) {
+        await sleep(cfg.spool.linger_ms, undefined, { signal: closing.signal }).catch(() => undefined)
+      }
     }
     settle()
   }
@@ -261,6 +267,7 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
     close() {
       closePromise ??= (async () => {
         status = 'closing'
+        closing.abort()
         clearInterval(purgeTimer)
         await firstPurge
         await spool.close()
@@ -292,6 +299,7 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
       status = 'closed'
       stopping = true
       wake.abort()
+      closing.abort()
       clearInterval(purgeTimer)
       clearInterval(gaugeTimer)
       spool.destroy(err)

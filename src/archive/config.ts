@@ -19,6 +19,13 @@ export const SpoolSchema = z.strictObject({
   flush_interval_ms: z.number().int().min(1).max(10000).default(200),
   /** Records per sink write. */
   batch_records: z.number().int().min(1).max(20000).default(2000),
+  /**
+   * After a write smaller than `batch_records`, how long a drainer lets records gather before its next one.
+   * A sink pays per write (a transaction and its fsync) about as much as per record: without it a drainer
+   * that keeps up writes a handful of records at a time. Delays only what queries see, never an
+   * acknowledgement; 0 writes as soon as records are spooled.
+   */
+  linger_ms: z.number().int().min(0).max(10000).default(100),
 })
 export type SpoolConfig = z.infer<typeof SpoolSchema>
 

@@ -63,6 +63,22 @@ t.test('async: append resolves at once; close writes and drains everything', asy
   t.same((await collect(reader.query({}))).map((r) => r.id), ids)
 })
 
+t.test('a drainer that has caught up lets records gather for linger_ms; close stores them at once', async (t) => {
+  const dir = t.testdir()
+  const cfg = ArchiveSchema.parse({ sink: 'sqlite', path: 'a', worker: false, spool: { linger_ms: 10_000 } })
+  const archive = await createArchive(cfg, deps(dir))
+  const reader = await openArchiveReader(cfg, { log: silentLog, baseDir: dir })
+  t.teardown(() => reader.close())
+  const first = message({ received_at: T0 })
+  await archive.append(first)
+  while ((await collect(reader.query({}))).length < 1) await new Promise((r) => setTimeout(r, 10))
+  const later = Array.from({ length: 20 }, (_, i) => message({ received_at: T0 + 1 + i }))
+  for (const r of later) await archive.append(r)
+  t.same((await collect(reader.query({}))).map((r) => r.id), [first.id], 'the next write waits for more records')
+  await archive.close()
+  t.same((await collect(reader.query({}))).map((r) => r.id), [first, ...later].map((r) => r.id), 'close does not wait out the linger')
+})
+
 t.test('several sinks at once; one sink down does not hold back the other', async (t) => {
   const dir = t.testdir()
   // A file where the jsonl directory should be: that sink cannot open until it is removed.

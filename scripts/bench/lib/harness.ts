@@ -1,7 +1,7 @@
 // Child-process plumbing shared by the benchmark scenarios: start a helper script or the proxy, wait for
 // its port, read its CPU time from /proc, run the raw client and parse its result line.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -117,6 +117,22 @@ export function cpuMicros(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const ticks = Number(fields[11]) + Number(fields[12])
   return (ticks * 1e6) / 100
+}
+
+/** utime + stime in microseconds per thread id of a process (from /proc; Linux only). */
+export function threadCpuMicros(pid: number): Map<number, number> {
+  const out = new Map<number, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    out.set(Number(tid), ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100)
+  }
+  return out
 }
 
 export interface ClientRun {
