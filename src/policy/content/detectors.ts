@@ -58,6 +58,19 @@ export interface DetectOptions {
   readonly allowedHosts?: readonly string[]
 }
 
+/**
+ * Every match of a global regex, like `matchAll` but without the copy of the regex that `matchAll` makes on
+ * each call (~0.3 µs, six times per message). A zero-length match moves on by one unit.
+ */
+export function execAll(re: RegExp, s: string, each: (m: RegExpExecArray) => void): void {
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(s)) !== null) {
+    if (m[0] === '') re.lastIndex++
+    each(m)
+  }
+}
+
 /** Runs every detector over the detector view `view` of `text`. */
 export function detect(text: string, view: Folded, opts: DetectOptions = {}): DetectorHit[] {
   const out: DetectorHit[] = []
@@ -67,34 +80,34 @@ export function detect(text: string, view: Folded, opts: DetectOptions = {}): De
     out.push({ kind, start: at(m.index), end: at(m.index + m[0].length - 1), value: m[0] })
 
   if (s.includes('.')) {
-    for (const m of s.matchAll(URL_RE)) {
+    execAll(URL_RE, s, (m) => {
       const host = m[1].replace(/^www\./, '')
-      if (opts.allowedHosts && matchHost(host, opts.allowedHosts)) continue
+      if (opts.allowedHosts && matchHost(host, opts.allowedHosts)) return
       push('link', m)
       if (matchHost(host, SHORTENER_HOSTS)) push('shortlink', m)
-    }
+    })
   }
   let contact = false
-  for (const m of s.matchAll(MOBILE_RE)) {
+  execAll(MOBILE_RE, s, (m) => {
     push('mobile', m)
     push('contact', m)
     contact = true
-  }
-  for (const m of s.matchAll(QQ_RE)) {
+  })
+  execAll(QQ_RE, s, (m) => {
     push('qq', m)
     push('contact', m)
     contact = true
-  }
-  for (const m of s.matchAll(WECHAT_RE)) {
+  })
+  execAll(WECHAT_RE, s, (m) => {
     push('wechat', m)
     push('contact', m)
     contact = true
-  }
-  for (const m of s.matchAll(OBFUSCATED_RE)) {
+  })
+  execAll(OBFUSCATED_RE, s, (m) => {
     push('contact_obfuscated', m)
     if (!contact) push('contact', m)
-  }
-  if (!contact) for (const m of s.matchAll(CONTACT_WORD_RE)) push('contact', m)
+  })
+  if (!contact) execAll(CONTACT_WORD_RE, s, (m) => push('contact', m))
   const sig = SIGNATURE_RE.exec(text)
   if (sig) out.push({ kind: 'signature', start: sig.index, end: sig.index + sig[0].length - 1, value: sig[0].trim() })
   else out.push({ kind: 'unsigned', start: 0, end: Math.max(0, text.length - 1), value: '' })

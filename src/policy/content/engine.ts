@@ -5,7 +5,7 @@
 import { pinyin } from 'pinyin-pro'
 import { VendorStatus } from '../../smpp/status.js'
 import { buildAutomaton, type Automaton } from './aho-corasick.js'
-import { detect, DetectorKinds, type DetectorHit, type DetectorKind } from './detectors.js'
+import { detect, DetectorKinds, execAll, type DetectorHit, type DetectorKind } from './detectors.js'
 import { createFolded, foldInto, foldTables, foldedString, normalize, DROP } from './normalize.js'
 import { SPLIT_FORMS } from './data/split.js'
 import { phoneticKey, phoneticTable } from './phonetic.js'
@@ -104,6 +104,8 @@ interface Meaning {
   readonly head: number
   readonly tail: number
   readonly length: number
+  /** `form` as its index in FORMS, the number a scan records. */
+  readonly formCode: number
 }
 
 const HAN = /^\p{Script=Han}+$/u
@@ -130,7 +132,7 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
   const patterns: string[] = []
   const patternIds = new Map<string, number>()
   const meanings: Meaning[][] = []
-  const addPattern = (s: string, m: Omit<Meaning, 'length'>) => {
+  const addPattern = (s: string, m: Omit<Meaning, 'length' | 'formCode'>) => {
     let id = patternIds.get(s)
     if (id === undefined) {
       id = patterns.length
@@ -139,7 +141,7 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
       meanings.push([])
     }
     const list = meanings[id]
-    if (!list.some((x) => x.cat === m.cat && x.token === m.token)) list.push({ ...m, length: s.length })
+    if (!list.some((x) => x.cat === m.cat && x.token === m.token)) list.push({ ...m, length: s.length, formCode: FORMS.indexOf(m.form) })
   }
 
   // Terms matched by sound: their readings (strings of syllable ids) in a second automaton.
@@ -456,10 +458,9 @@ function createEngine(
       }
     }
     // Spans of the original text the shared allow_patterns declare harmless, e.g. a title in 《》.
-    let allowed: Array<[number, number]> | null = null
-    for (const re of allowPatterns) {
-      for (const m of text.matchAll(re)) (allowed ??= []).push([m.index, m.index + m[0].length - 1])
-    }
+    const spans: Array<[number, number]> = []
+    for (const re of allowPatterns) execAll(re, text, (m) => spans.push([m.index, m.index + m[0].length - 1]))
+    const allowed = spans.length > 0 ? spans : null
     // Pass 1 keeps accepted hits as numbers only and bounds each category's score from above, so a
     // category that cannot reach its threshold (most of them, on most messages) builds no objects.
     stamp++
@@ -475,7 +476,7 @@ function createEngine(
         const oEnd = offsets[end]
         if (!boundary(text, oStart - 1, m.head) || !boundary(text, oEnd + 1, m.tail)) continue
         if (allowed && allowed.some(([as, ae]) => as <= oStart && oEnd <= ae)) continue
-        accept(m.cat, m.token, oStart, oEnd, FORMS.indexOf(m.form), m.form !== 'plain' || oEnd - oStart !== end - start)
+        accept(m.cat, m.token, oStart, oEnd, m.formCode, m.formCode !== 0 || oEnd - oStart !== end - start)
       }
     }
     if (sound) {
