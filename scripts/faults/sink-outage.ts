@@ -89,6 +89,8 @@ export interface OutageResult {
   readonly healthz_not_200: number
   readonly readyz_samples: number
   readonly seconds: number
+  /** `0`: the proxy ran throughout and exited cleanly on SIGTERM; `died: …` when it exited during the run. */
+  readonly proxy_exit: string
 }
 
 /**
@@ -213,14 +215,34 @@ admin: { enabled: false }
 log: { level: error, pretty: false }
 `,
   )
-  const proxy = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'run', '--config', join(dir, 'config.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
+  const proxy = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'run', '--config', join(dir, 'config.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
+  // The last log lines (level error), for the report when the proxy does not start or dies.
+  const lines: string[] = []
+  proxy.stdout?.on('data', (d: Buffer) => {
+    lines.push(...d.toString().split('\n').filter(Boolean))
+    lines.splice(0, Math.max(0, lines.length - 20))
+  })
   let exited: string | null = null
-  proxy.once('exit', (code, signal) => (exited = signal ?? String(code)))
+  const gone = new Promise<void>((res) =>
+    proxy.once('exit', (code, signal) => {
+      exited = signal ?? String(code)
+      res()
+    }),
+  )
+  const stopProxy = async (): Promise<string> => {
+    if (exited === null) {
+      proxy.kill('SIGTERM')
+      const force = setTimeout(() => proxy.kill('SIGKILL'), 15_000)
+      await gone
+      clearTimeout(force)
+    }
+    return exited as string
+  }
   const sent: Sent[] = []
   let client: SmppClient | null = null
   try {
     for (let i = 0; (await httpStatus(metricsPort, '/readyz')) !== 200; i++) {
-      if (exited !== null || i > 300) throw new Error(`smpp-guard did not become ready (exit ${exited})`)
+      if (exited !== null || i > 300) throw new Error(`smpp-guard did not become ready (exit ${exited}):\n${lines.join('\n')}`)
       await sleep(100)
     }
     const c = await createClient({ port, system_id: 'load', password: 'load', window: o.window, timeout_ms: 30_000 })
@@ -318,6 +340,8 @@ log: { level: error, pretty: false }
     await c.unbind().catch(() => c.destroy())
     client = null
 
+    const diedDuringRun = exited
+    const proxyExit = diedDuringRun === null ? await stopProxy() : `died: ${diedDuringRun}\n${lines.join('\n')}`
     const rows = await readArchive(o.pg_url, prefix)
     const byDst = new Map<string, ArchivedRow[]>()
     for (const row of rows) {
@@ -376,16 +400,11 @@ log: { level: error, pretty: false }
       healthz_not_200: peaks.healthzBad,
       readyz_samples: peaks.samples,
       seconds: (Date.now() - started) / 1000,
+      proxy_exit: proxyExit,
     }
   } finally {
     client?.destroy()
-    if (exited === null) {
-      const gone = new Promise((res) => proxy.once('exit', res))
-      proxy.kill('SIGTERM')
-      const force = setTimeout(() => proxy.kill('SIGKILL'), 15_000)
-      await gone
-      clearTimeout(force)
-    }
+    await stopProxy()
     await r.close()
     await dropTables(o.pg_url, prefix).catch(() => {})
     rmSync(dir, { recursive: true, force: true })
@@ -451,5 +470,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     drain_timeout_s: 300,
   })
   console.log(JSON.stringify(result))
-  process.exit(result.missing === 0 && result.duplicated === 0 && result.mismatched === 0 && result.drain_s !== null ? 0 : 1)
+  const ok = result.missing === 0 && result.duplicated === 0 && result.mismatched === 0 && result.drain_s !== null && result.proxy_exit === '0'
+  process.exit(ok ? 0 : 1)
 }
