@@ -80,11 +80,15 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
 
   try {
     let flushVerdicts = (): void => {}
+    let flushProxyCounts = (): void => {}
     const http = createHttpServer(cfg.metrics, {
       metrics,
       log,
       isReady: () => listening && (upstream?.isAvailable ?? false),
-      beforeScrape: () => flushVerdicts(),
+      beforeScrape: () => {
+        flushVerdicts()
+        flushProxyCounts()
+      },
     })
     const metricsAddress = await http.listen()
     started.push({ name: 'http', close: () => http.close(), destroy: (e) => http.destroy(e) })
@@ -179,6 +183,7 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
       },
     )
     const p = proxy
+    flushProxyCounts = () => p.flushMetrics()
     pool.start()
     started.push({ name: 'upstream', close: () => pool.close(), destroy: (e) => pool.destroy(e) })
 

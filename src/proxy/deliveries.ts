@@ -7,6 +7,7 @@ import type { Metrics } from '../ops/metrics.js'
 import type { ClientSession, Delivery } from '../inbound/session.js'
 import type { SessionRegistry } from '../inbound/registry.js'
 import { CommandStatus } from '../smpp/constants.js'
+import type { Tally } from './tally.js'
 
 /** Where the carrier's deliver_sm_resp goes once the fate of the delivery is known. */
 export interface CarrierAck {
@@ -62,23 +63,20 @@ interface Fifo {
 
 export function createDeliveryRouter(
   cfg: DeliveryRouterConfig,
-  deps: { registry: SessionRegistry<OutboundDelivery>; log: Logger; metrics: Metrics },
+  deps: { registry: SessionRegistry<OutboundDelivery>; log: Logger; metrics: Metrics; tally: Tally },
 ): DeliveryRouter {
   const queues = new Map<string, Fifo>()
   let total = 0
-  const outcome = {
-    routed: deps.metrics.receipts.labels('routed'),
-    queued: deps.metrics.receipts.labels('queued'),
-    dropped: deps.metrics.receipts.labels('dropped'),
+  // Counted in the proxy's tally (a counter inc per receipt was a sixtieth of the receipt path's CPU).
+  const slots = (kind: 'receipts' | 'mo') => {
+    const slot = (what: string) => deps.tally.slot(`${kind}\0${what}`, () => deps.metrics[kind].labels(what))
+    return { routed: slot('routed'), queued: slot('queued'), dropped: slot('dropped') }
   }
-  const moOutcome = {
-    routed: deps.metrics.mo.labels('routed'),
-    queued: deps.metrics.mo.labels('queued'),
-    dropped: deps.metrics.mo.labels('dropped'),
-  }
+  const outcome = slots('receipts')
+  const moOutcome = slots('mo')
 
   function count(d: OutboundDelivery, what: 'routed' | 'queued' | 'dropped'): void {
-    ;(d.kind === 'receipt' ? outcome : moOutcome)[what].inc()
+    ;(d.kind === 'receipt' ? outcome : moOutcome)[what].n++
   }
 
   function size(q: Fifo | undefined): number {

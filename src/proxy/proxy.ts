@@ -77,6 +77,8 @@ export interface Proxy {
   onUpstreamBusy(busy: boolean): void
   readonly idMap: IdMap
   readonly router: DeliveryRouter
+  /** Adds the counts tallied since the last coarse tick to the metrics (before a scrape). */
+  flushMetrics(): void
   /**
    * Judges what is still held for reassembly (incomplete) so nothing is left unanswered, and writes the
    * queued receipts and MO to `receipts.queue_dir`. Call after the client sessions have closed.
@@ -109,12 +111,12 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   const clock = deps.clock ?? Date.now
   const { metrics, upstream, registry } = deps
   const idMap = createIdMap(cfg.receipts)
-  const router = createDeliveryRouter(cfg.receipts, { registry, log, metrics })
   const reassembler = new Reassembler<Part>(cfg.reassembly)
   const issuerPrefix = randomBytes(4).toString('hex')
   let issued = 0
   const internalError = bug(log)
   const tally = new Tally()
+  const router = createDeliveryRouter(cfg.receipts, { registry, log, metrics, tally })
   const responseCounts = new Map<number, { n: number }>()
   const okCount = tally.slot(statusName(CommandStatus.ESME_ROK), () => metrics.responses.labels(statusName(CommandStatus.ESME_ROK)))
 
@@ -485,6 +487,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
     },
     idMap,
     router,
+    flushMetrics: () => tally.flush(),
     close() {
       untick()
       for (const m of reassembler.drain()) judgeLong(m)

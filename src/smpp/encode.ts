@@ -38,17 +38,28 @@ function build(commandId: number, status: number, seq: number, fields: readonly 
   return buf
 }
 
+/**
+ * A header-only PDU, or one whose body is a single empty C-octet string: written directly rather than
+ * through `build`, as one goes out per receipt (deliver_sm_resp) and per keepalive.
+ */
+function headerOnly(commandId: number, status: number, seq: number, emptyCString: boolean): Buffer {
+  const buf = Buffer.allocUnsafe(emptyCString ? HEADER_LENGTH + 1 : HEADER_LENGTH)
+  writeHeader(buf, commandId, status, seq)
+  if (emptyCString) buf[HEADER_LENGTH] = 0
+  return buf
+}
+
 /** A response to any request with an empty body (unbind_resp, enquire_link_resp, deliver_sm_resp, errors). */
 export function encodeResponse(requestCommandId: number, status: number, seq: number): Buffer {
-  return build(responseIdOf(requestCommandId), status, seq, [])
+  return headerOnly(responseIdOf(requestCommandId), status, seq, false)
 }
 
 export function encodeGenericNack(status: number, seq: number): Buffer {
-  return build(CommandId.generic_nack, status, seq, [])
+  return headerOnly(CommandId.generic_nack, status, seq, false)
 }
 
 export function encodeEnquireLink(seq: number): Buffer {
-  return build(CommandId.enquire_link, CommandStatus.ESME_ROK, seq, [])
+  return headerOnly(CommandId.enquire_link, CommandStatus.ESME_ROK, seq, false)
 }
 
 export function encodeEnquireLinkResp(seq: number): Buffer {
@@ -56,7 +67,7 @@ export function encodeEnquireLinkResp(seq: number): Buffer {
 }
 
 export function encodeUnbind(seq: number): Buffer {
-  return build(CommandId.unbind, CommandStatus.ESME_ROK, seq, [])
+  return headerOnly(CommandId.unbind, CommandStatus.ESME_ROK, seq, false)
 }
 
 export function encodeUnbindResp(seq: number): Buffer {
@@ -65,7 +76,7 @@ export function encodeUnbindResp(seq: number): Buffer {
 
 export function encodeDeliverSmResp(status: number, seq: number): Buffer {
   // deliver_sm_resp carries a message_id field that SMPP 3.4 §4.6.2 says is unused: send it empty.
-  return build(CommandId.deliver_sm_resp, status, seq, [''])
+  return headerOnly(CommandId.deliver_sm_resp, status, seq, true)
 }
 
 export interface BindRequest {
