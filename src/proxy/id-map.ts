@@ -91,7 +91,7 @@ function parseKey(id: string): void {
         v = c - 48
         if (decOk) {
           const lo = dLo * 10 + v
-          const hi = dHi * 10 + Math.floor(lo / 0x1_0000_0000)
+          const hi = dHi * 10 + ((lo / 0x1_0000_0000) | 0)
           if (hi > 0xffff_ffff) decOk = false
           dHi = hi
           dLo = lo >>> 0
@@ -318,13 +318,20 @@ export function createIdMap(cfg: IdMapConfig): IdMap {
   const accounts: IdMapEntry[] = []
   const accountIndex = new Map<string, number>()
 
+  // Consecutive sets are nearly always for the same account: one string compare instead of a Map lookup.
+  let lastSystemId = ''
+  let lastAccount = 0
+
   function accountOf(systemId: string): number {
+    if (systemId === lastSystemId) return lastAccount
     let i = accountIndex.get(systemId)
     if (i === undefined) {
       if (accounts.length === META_ACCOUNT) throw new RangeError('id map: too many accounts')
       accounts.push(Object.freeze({ system_id: systemId }))
       accountIndex.set(systemId, (i = accounts.length))
     }
+    lastSystemId = systemId
+    lastAccount = i
     return i
   }
 
