@@ -64,6 +64,10 @@ export interface SpoolStats {
 const HEADER = 8
 const MAX_FRAME = 64 * 1024 * 1024
 const READ_CHUNK = 1024 * 1024
+/** Share of `max_bytes` past which new work is refused; the rest is headroom for records already owed. */
+const SOFT_CAP = 0.9
+/** Share of `max_bytes` the spool must drain below before it takes new work again. */
+const RESUME_BELOW = 0.75
 /** In async mode, a batch this big is written at once instead of waiting for the timer. */
 const ASYNC_EAGER_BYTES = 1024 * 1024
 
@@ -283,26 +287,39 @@ export class Spool {
     return this.commitCount
   }
 
-  /** False while appends would be refused: full, failed or closing. */
+  /**
+   * False once the spool passes its soft cap (nine tenths of `max_bytes`), or is failed or closing. New work
+   * stops here, while records of messages already forwarded still fit in the last tenth: a message the
+   * carrier has must get its record even when the spool fills between the check and the carrier's answer.
+   */
   get accepting(): boolean {
     return !this.isFull && !this.failed && !this.closing
+  }
+
+  private get softCap(): number {
+    return this.opts.max_bytes * SOFT_CAP
+  }
+
+  /**
+   * A segment is deleted only as a whole, so one segment near the cap's size would never let the spool
+   * drain below its soft cap; segments stay at most an eighth of the cap, whatever `segment_bytes` says.
+   */
+  private get segmentLimit(): number {
+    return Math.min(this.opts.segment_bytes, Math.floor(this.opts.max_bytes / 8))
   }
 
   append(record: ArchiveRecord): Promise<void> {
     if (this.failed) return Promise.reject(this.failed)
     if (this.closing) return Promise.reject(new GuardError('SG_ERR_SHUTTING_DOWN', 'archive is closing'))
-    // Once full, stay refusing until the drainers free a tenth of the cap, so clients see one clear
-    // outage rather than a flicker of accepted and refused messages.
-    const json = this.isFull ? '' : JSON.stringify(record)
-    const buf = this.isFull ? undefined : frame(json)
-    if (!buf || this.diskBytes + this.pendingBytes + buf.length > this.opts.max_bytes) {
-      if (!this.isFull) {
-        this.isFull = true
-        this.log.error({ bytes: this.diskBytes, max_bytes: this.opts.max_bytes }, 'archive spool full')
-      }
+    const json = JSON.stringify(record)
+    const buf = frame(json)
+    const after = this.diskBytes + this.pendingBytes + buf.length
+    if (after > this.opts.max_bytes) {
+      this.markFull()
       this.onFull(true, true)
       return Promise.reject(new GuardError('SG_ERR_ARCHIVE_SPOOL_FULL', `${this.diskBytes} bytes on disk`))
     }
+    if (after > this.softCap) this.markFull()
     this.pending.push(buf)
     this.pendingJson.push(json)
     this.pendingBytes += buf.length
@@ -339,7 +356,7 @@ export class Spool {
       this.waiters = []
       this.pendingBytes = 0
       try {
-        if ((this.sizes.get(this.segment) as number) >= this.opts.segment_bytes) await this.rotate()
+        if ((this.sizes.get(this.segment) as number) >= this.segmentLimit) await this.rotate()
         const fh = this.fh as FileHandle
         const buf = frames.length === 1 ? frames[0] : Buffer.concat(frames, bytes)
         let written = 0
@@ -416,6 +433,14 @@ export class Spool {
     }
   }
 
+  /** Stops new work (see `accepting`); records keep being taken up to `max_bytes`. */
+  private markFull(): void {
+    if (this.isFull) return
+    this.isFull = true
+    this.log.error({ bytes: this.diskBytes, max_bytes: this.opts.max_bytes }, 'archive spool full')
+    this.onFull(true, false)
+  }
+
   private async rotate(): Promise<void> {
     await (this.fh as FileHandle).close()
     this.segment++
@@ -487,7 +512,9 @@ export class Spool {
       this.sizes.delete(n)
       this.firstSeq.delete(n)
     }
-    if (this.isFull && this.diskBytes < this.opts.max_bytes * 0.9) {
+    // Refusing until the drainers free a good part of the cap gives clients one clear outage rather than a
+    // flicker of accepted and refused messages.
+    if (this.isFull && this.diskBytes < this.opts.max_bytes * RESUME_BELOW) {
       this.isFull = false
       this.log.warn({ bytes: this.diskBytes }, 'archive spool accepting again')
       this.onFull(false, false)

@@ -161,3 +161,43 @@ t.test('a failed write (disk full) fails its batch only; the spool goes on', asy
   await again.close()
   await again.closeFiles()
 })
+
+async function fillUntilRefused(spool: Spool, text: string): Promise<{ appended: number; acceptingFalseAt: number }> {
+  let appended = 0
+  let acceptingFalseAt = -1
+  for (;;) {
+    try {
+      await spool.append(message({ text, received_at: T0 + appended }))
+    } catch {
+      return { appended, acceptingFalseAt }
+    }
+    appended++
+    if (acceptingFalseAt < 0 && !spool.accepting) acceptingFalseAt = appended
+  }
+}
+
+t.test('past nine tenths of the cap new work stops, while records already owed still fit up to the cap', async (t) => {
+  const dir = t.testdir()
+  const spool = await Spool.open(opts(dir, { max_bytes: 1024 * 1024, segment_bytes: 64 * 1024 }), { log: silentLog })
+  const { appended, acceptingFalseAt } = await fillUntilRefused(spool, 'x'.repeat(4000))
+  t.ok(acceptingFalseAt > 0, `accepting false after ${acceptingFalseAt} records`)
+  t.ok(appended - acceptingFalseAt >= 20, `${appended - acceptingFalseAt} records taken in the headroom`)
+  t.ok(spool.stats().bytes <= 1024 * 1024, 'never past max_bytes')
+  t.equal((await readAll(spool)).length, appended, 'every record taken is readable')
+  t.equal(spool.accepting, true, 'drained: accepting again')
+  await spool.close()
+  await spool.closeFiles()
+})
+
+t.test('segments larger than the cap allows are cut smaller, so a drained spool takes work again', async (t) => {
+  const dir = t.testdir()
+  const spool = await Spool.open(opts(dir, { max_bytes: 1024 * 1024, segment_bytes: 16 * 1024 * 1024 }), { log: silentLog })
+  const { appended } = await fillUntilRefused(spool, 'y'.repeat(4000))
+  t.equal(spool.accepting, false)
+  t.ok(readdirSync(dir).filter((f) => f.startsWith('seg-')).length >= 8, 'several segments under one cap')
+  t.equal((await readAll(spool)).length, appended)
+  t.equal(spool.accepting, true, 'accepting again once every reader has passed the full segments')
+  await spool.append(message())
+  await spool.close()
+  await spool.closeFiles()
+})
