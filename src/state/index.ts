@@ -10,6 +10,6 @@ export function createState(cfg: StateConfig, deps: StateDeps): State {
 }
 
 export type { StateDeps } from './failure.js'
-export type { ConsumeRequest, ConsumeResult, FailMode, State, TokenBucket, WindowCap } from './types.js'
+export type { ConsumeRequest, ConsumeResult, FailMode, State, SyncState, TokenBucket, WindowCap } from './types.js'
 export { windowIndex } from './types.js'
 export { FailModeSchema, StateSchema, type StateConfig } from './config.js'

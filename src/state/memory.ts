@@ -174,6 +174,10 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Stat
     return bumpSlots(slots, window_ms, w, by)
   }
 
+  function assertOpen(): void {
+    if (closed) throw new GuardError('SG_ERR_STATE_UNAVAILABLE', 'state is closed')
+  }
+
   function guard<T>(fn: () => T): Promise<T> {
     if (closed) return Promise.reject(new GuardError('SG_ERR_STATE_UNAVAILABLE', 'state is closed'))
     try {
@@ -194,6 +198,10 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Stat
 
   return {
     backend: 'memory',
+    sync: {
+      has: (set, member) => (assertOpen(), sets.get(set)?.has(member) ?? false),
+      consume: (req) => (assertOpen(), consumeSync(req)),
+    },
     ready: () => Promise.resolve(),
     has: (set, member) => guard(() => sets.get(set)?.has(member) ?? false),
     add: (set, member) =>

@@ -38,8 +38,20 @@ export interface ConsumeRequest {
  */
 export type ConsumeResult = { readonly ok: true } | { readonly ok: false; readonly failed: 'bucket' | number }
 
+/**
+ * `has` and `consume` answered on the caller's thread, offered by a backend that holds its data in-process
+ * (memory): a stage that uses it gives its verdict synchronously, with no promise and no microtask of its
+ * own. Each method throws where its promise form would reject.
+ */
+export interface SyncState {
+  has(set: string, member: string): boolean
+  consume(req: ConsumeRequest): ConsumeResult
+}
+
 export interface State {
   readonly backend: 'memory' | 'redis'
+  /** Present when the backend can answer synchronously (memory); absent for Redis. */
+  readonly sync?: SyncState
   /** Resolves once the backend can answer (Redis connected); rejects when it cannot within its timeout. */
   ready(): Promise<void>
 

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryState } from '../../src/state/memory.js'
+import type { State, SyncState } from '../../src/state/types.js'
 import { createState } from '../../src/state/index.js'
 import { MemoryStateSchema } from '../../src/state/config.js'
 import { createMetrics } from '../../src/ops/metrics.js'
@@ -16,6 +17,25 @@ t.test('memory backend passes the state contract', async (t) => {
     const s = createMemoryState(MemoryStateSchema.parse({ backend: 'memory' }), deps())
     t.teardown(() => s.close())
     return s
+  }
+  stateContract(t, make)
+  stateModelCheck(t, make)
+})
+
+t.test('its synchronous has and consume pass the same contract', async (t) => {
+  const make = async (t: Test): Promise<State> => {
+    const s = createMemoryState(MemoryStateSchema.parse({ backend: 'memory' }), deps())
+    t.teardown(() => s.close())
+    const sync = s.sync as SyncState
+    // The promise forms replaced by the synchronous ones, so every contract check goes through them.
+    const settle = <T>(fn: () => T): Promise<T> => {
+      try {
+        return Promise.resolve(fn())
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    return { ...s, has: (set, member) => settle(() => sync.has(set, member)), consume: (req) => settle(() => sync.consume(req)) }
   }
   stateContract(t, make)
   stateModelCheck(t, make)

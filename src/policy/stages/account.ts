@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { defineStage, StageMode } from '../define-stage.js'
 import { hit, PASS } from '../verdict.js'
 import { destinationOf } from '../numbers.js'
-import { isSuspended } from '../suspension.js'
+import { isSuspended, SUSPENDED_SET } from '../suspension.js'
 import { stateFailure } from '../state-failure.js'
 import { FailModeSchema } from '../../state/config.js'
 import { VendorStatus } from '../../smpp/status.js'
@@ -42,11 +42,19 @@ export default defineStage({
     const allowBinary = account.allow_binary
     const id = account.system_id
     const fail = cfg.on_state_error
+    const sync = state.sync
     return (msg) => {
       if (!allowBinary && (msg.encoding === 'binary' || msg.data_coding === DataCoding.binary || msg.data_coding === DataCoding.binary_alt)) {
         return BINARY
       }
       if (destinationOf(msg) === null) return INVALID_DESTINATION
+      if (sync) {
+        try {
+          return sync.has(SUSPENDED_SET, id) ? SUSPENDED : PASS
+        } catch (err) {
+          return stateFailure(state, 'account', fail, err)
+        }
+      }
       return isSuspended(state, id).then(
         (yes) => (yes ? SUSPENDED : PASS),
         (err: unknown) => stateFailure(state, 'account', fail, err),

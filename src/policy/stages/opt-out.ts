@@ -36,9 +36,17 @@ export default defineStage({
     const set = optOutSet(account.system_id)
     const optedOut = hit('opt_out.recipient', 'recipient', cfg.status)
     const fail = cfg.on_state_error
+    const sync = state.sync
     return (msg) => {
       const d = destinationOf(msg)
       if (d === null) return PASS
+      if (sync) {
+        try {
+          return sync.has(set, d) ? optedOut : PASS
+        } catch (err) {
+          return stateFailure(state, 'opt_out', fail, err)
+        }
+      }
       return state.has(set, d).then(
         (yes) => (yes ? optedOut : PASS),
         (err: unknown) => stateFailure(state, 'opt_out', fail, err),

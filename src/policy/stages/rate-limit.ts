@@ -98,6 +98,7 @@ export default defineStage({
     const table = foldTables().match
     const folded = createFolded()
     const fail = cfg.on_state_error
+    const sync = state.sync
 
     return (msg, ctx) => {
       const now = ctx.now
@@ -122,7 +123,16 @@ export default defineStage({
         list.push({ key: c.duplicate ? `${c.prefix}${d}:${hash}` : `${c.prefix}${d}`, window_ms: c.window_ms, limit: c.limit })
         used.push(c)
       }
-      return state.consume({ now, offset_ms, bucket, caps: list }).then(
+      const req = { now, offset_ms, bucket, caps: list }
+      if (sync) {
+        try {
+          const r = sync.consume(req)
+          return r.ok ? PASS : r.failed === 'bucket' ? THROTTLED : used[r.failed].hit
+        } catch (err) {
+          return stateFailure(state, 'rate_limit', fail, err)
+        }
+      }
+      return state.consume(req).then(
         (r) => (r.ok ? PASS : r.failed === 'bucket' ? THROTTLED : used[r.failed].hit),
         (err: unknown) => stateFailure(state, 'rate_limit', fail, err),
       )
