@@ -184,13 +184,16 @@ interface Sent {
   message_id?: string
 }
 
+let runs = 0
+
 export async function runSinkOutage(o: OutageOptions): Promise<OutageResult> {
   const started = Date.now()
   const target = new URL(o.pg_url)
   const r = await relay(target, o.mode)
   const viaRelay = new URL(o.pg_url)
   viaRelay.host = `127.0.0.1:${r.port}`
-  const prefix = `outage_${process.pid}_${Date.now().toString(36)}`
+  // Runs may share a process and a millisecond: the counter keeps their tables apart.
+  const prefix = `outage_${process.pid}_${Date.now().toString(36)}_${runs++}`
   const dir = mkdtempSync(join(tmpdir(), 'sg-outage-'))
   const port = await freePort()
   const metricsPort = await freePort()
