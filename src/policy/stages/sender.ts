@@ -15,6 +15,7 @@ import { signatureOf } from '../content/detectors.js'
 export const PROTECTED_SOURCES: readonly string[] = ['955*', '100*', '12306', '12315', '12345', '12321', '12329', '12333', '110', '119', '120', '122', '96110']
 
 const Pattern = z.string().min(1)
+const SOURCE_CACHE = 1024
 
 export const SenderConfigSchema = z.strictObject({
   mode: StageMode.default('enforce'),
@@ -59,11 +60,23 @@ export default defineStage({
     const checkSignature = signatures.size > 0 && cfg.signature_action !== 'off'
     const signatureMode: Hit['mode'] = cfg.signature_action === 'monitor' ? 'monitor' : 'enforce'
     if (!allowed && cfg.protected_source.length === 0 && !checkSignature) return null
+    const judgeSource = (addr: string): Hit | null => {
+      const src = canonicalSource(addr)
+      if (allowed && !allowed(src) && !allowed(addr)) return notAllowed(addr)
+      if (src !== '' && isProtected(src) && !named(src)) return notAllowed(addr)
+      return null
+    }
+    // An account sends from a handful of addresses: the pattern lists (a dozen regexes) run once per address,
+    // not once per message. Bounded, since the addresses come from the client.
+    const sources = new Map<string, Hit | null>()
 
     return (msg) => {
-      const src = canonicalSource(msg.source_addr)
-      if (allowed && !allowed(src) && !allowed(msg.source_addr)) return notAllowed(msg.source_addr)
-      if (src !== '' && isProtected(src) && !named(src)) return notAllowed(msg.source_addr)
+      let source = sources.get(msg.source_addr)
+      if (source === undefined) {
+        if (sources.size >= SOURCE_CACHE) sources.clear()
+        sources.set(msg.source_addr, (source = judgeSource(msg.source_addr)))
+      }
+      if (source) return source
       // Binary payloads (allowed only where the account may send them) carry no text to sign.
       if (checkSignature && msg.encoding !== 'binary') {
         const sig = signatureOf(msg.text)

@@ -38,6 +38,19 @@ t.test('bank and carrier service numbers cannot be spoofed, in any spelling', as
   t.equal(run(fn, 'SHOP'), null)
 })
 
+t.test('verdicts per address stay right when addresses repeat and when many differ', async (t) => {
+  const fn = stage({ allowed_source: ['1069*'] })
+  for (let round = 0; round < 2; round++) {
+    t.equal(run(fn, '95588')?.detail, 'source_addr 95588', `protected, round ${round + 1}`)
+    t.equal(run(fn, '10690001'), null, `allowed, round ${round + 1}`)
+    t.equal(run(fn, 'SHOP')?.detail, 'source_addr SHOP', `not listed, round ${round + 1}`)
+  }
+  let passed = 0
+  for (let i = 0; i < 5000; i++) if (run(fn, `1069${i}`) === null) passed++
+  t.equal(passed, 5000, '5,000 other allowed addresses')
+  t.equal(run(fn, '95588')?.status, VendorStatus.SENDER_NOT_ALLOWED, 'still refused after thousands of other addresses')
+})
+
 t.test('allowed_source: only listed senders; a bare * does not unlock protected numbers', async (t) => {
   const fn = stage({ allowed_source: ['1069000*'] })
   t.equal(run(fn, '10690001'), null)
