@@ -219,6 +219,10 @@ log: { level: error, pretty: false }
 `,
   )
   const proxy = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'run', '--config', join(dir, 'config.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
+  // A drill that dies (or is interrupted) must not leave its proxy running.
+  const killOnExit = (): void => void proxy.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  proxy.once('exit', () => process.off('exit', killOnExit))
   // The last log lines (level error), for the report when the proxy does not start or dies.
   const lines: string[] = []
   proxy.stdout?.on('data', (d: Buffer) => {

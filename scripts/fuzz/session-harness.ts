@@ -324,6 +324,10 @@ log: { level: warn, pretty: false }
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  // A fuzzer that dies (or is interrupted) must not leave its proxy running.
+  const killOnExit = (): void => void child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.off('exit', killOnExit))
   const lines: string[] = []
   const keep = (d: Buffer): void => {
     for (const l of d.toString().split('\n')) if (l) lines.push(l.length > 400 ? `${l.slice(0, 400)}…` : l)
