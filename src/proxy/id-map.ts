@@ -71,6 +71,8 @@ function release(a: Uint32Array | null): void {
 let kHi = 0
 let kLo = 0
 let kMeta = 0
+/** The free slot where the last `find` stopped (-1: it did not probe), so a set that misses probes once. */
+let kFree = -1
 
 /** Reads a canonical id (lower case, no leading zeros) into kHi/kLo/kMeta. */
 function parseKey(id: string): void {
@@ -199,6 +201,7 @@ class Generation {
 
   /** Entry index of the live entry with the current key, or -1. */
   find(id: string): number {
+    kFree = -1
     if (kMeta !== META_STRING) {
       const v = kHi * 0x1_0000_0000 + kLo
       if (v < this.min || v > this.max) return -1
@@ -207,7 +210,10 @@ class Generation {
     const mask = index.length - 1
     for (let s = slotOf(kHi, kLo, kMeta, mask); ; s = (s + 1) & mask) {
       const e = index[s]
-      if (e === 0) return -1
+      if (e === 0) {
+        kFree = s
+        return -1
+      }
       const o = (e - 1) * STRIDE
       const meta = entries[o + 2]
       if (entries[o + 1] === kLo && entries[o] === kHi && (meta & META_KEY) === kMeta && (meta & META_ACCOUNT) !== 0) {
@@ -216,9 +222,12 @@ class Generation {
     }
   }
 
-  /** Appends an entry for the current key; the caller has checked there is room. */
+  /** Appends an entry for the current key, right after a `find` that missed; the caller has checked there is room. */
   append(id: string, account: number, cid: string | undefined): void {
-    if (this.count === this.capacity) this.#grow()
+    if (this.count === this.capacity) {
+      this.#grow()
+      kFree = -1
+    }
     const e = this.count++
     this.live++
     const o = e * STRIDE
@@ -232,9 +241,12 @@ class Generation {
       if (v > this.max) this.max = v
     }
     if (cid !== undefined) this.setCid(e, cid)
-    const mask = this.index.length - 1
-    let s = slotOf(kHi, kLo, kMeta, mask)
-    while (this.index[s] !== 0) s = (s + 1) & mask
+    let s = kFree
+    if (s < 0) {
+      const mask = this.index.length - 1
+      s = slotOf(kHi, kLo, kMeta, mask)
+      while (this.index[s] !== 0) s = (s + 1) & mask
+    }
     this.index[s] = e + 1
   }
 
