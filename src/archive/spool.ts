@@ -76,10 +76,11 @@ const cursorName = (reader: string) => `cursor-${reader}.json`
 
 /**
  * Recently written records kept in memory: a drainer that keeps up takes them from here instead of
- * reading the segment back, checking its CRC and decoding its text again. Records, not bytes: ~4 MB of
- * strings at the sizes we archive.
+ * reading the segment back, checking its CRC and decoding its text again. A drainer lingering
+ * `linger_ms` at 10,000 records/s is ~1,000 behind. Records, not bytes: about 4 MB of strings held (a
+ * message record with Chinese text is a two-byte string of ~500 characters).
  */
-const RECENT = 8192
+const RECENT = 4096
 
 function frame(json: string): Buffer {
   const len = Buffer.byteLength(json)
