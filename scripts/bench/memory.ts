@@ -115,7 +115,7 @@ rows.push({ phase: 'sessions closed', ...(await sampleMemory(pid, metricsPort)) 
 console.table(rows)
 const peak = Math.max(...rows.map((x) => x.rss_mb))
 const end = rows[rows.length - 1]
-console.log(`RSS: started ${started.rss_mb} MB, peak ${peak} MB (budget 400 MB: ${peak < 400 ? 'within' : 'OVER'}), at the end ${end.rss_mb} MB (+${(end.rss_mb - started.rss_mb).toFixed(1)} MB)`)
+console.log(`RSS: started ${started.rss_mb} MB, peak ${peak} MB (budget 400 MB: ${peak < 400 ? 'within' : 'OVER'}), at the end ${end.rss_mb} MB (${end.rss_mb >= started.rss_mb ? '+' : ''}${(end.rss_mb - started.rss_mb).toFixed(1)} MB)`)
 // The JS heap keeps garbage until its next major collection, and an idle process may not run one for a
 // long time: the end figure shows heap used beside RSS so the two can be told apart.
 console.log(`heap used: started ${started.heap_used_mb} MB, at the end ${end.heap_used_mb} MB; receipt map entries at the end ${end.map_entries}`)
