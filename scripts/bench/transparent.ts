@@ -2,10 +2,17 @@
 // proxy's CPU per message, over a window sweep; then the same with one delivery receipt per message.
 // usage: node --import tsx scripts/bench/transparent.ts [--quick] [--count N] [--mix single|long]
 //        [--archive none|ack|async] [--policy on|off] [--windows 1,50,500] [--no-receipts]
+//        [--baseline DIR [--rounds N]]
+// --baseline runs a second smpp-guard, built in DIR (e.g. an older commit: git worktree or git archive,
+// then `npx tsc -p tsconfig.json` there), against the same sink, alternating client runs with this one
+// `--rounds` times per window: on a shared machine only a comparison within one run means much.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { parseArgs } from 'node:util'
 import { hashPassword } from '../../src/inbound/password.js'
-import { join } from 'node:path'
-import { ROOT, cpuMicros, freePort, runClient, startHelper, startProxy, stop, table, type ClientResult } from './lib/harness.js'
+import { join, resolve } from 'node:path'
+import { ROOT, cpuMicros, freePort, runClient, startHelper, startProxy, stop, table, waitForPort, type ClientResult } from './lib/harness.js'
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +25,8 @@ const { values } = parseArgs({
     'no-receipts': { type: 'boolean', default: false },
     sessions: { type: 'string', default: '4' },
     'max-s': { type: 'string', default: '30' },
+    baseline: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
   },
 })
 const WINDOWS = values.windows ? values.windows.split(',').map(Number) : values.quick ? [1, 50, 500] : [1, 10, 50, 100, 500]
@@ -25,6 +34,17 @@ const COUNT = Number(values.count ?? (values.quick ? 50000 : 200000))
 const SESSIONS = Number(values.sessions)
 const MAX_S = Number(values['max-s'])
 const MIX = values.mix === 'long' ? 'long' : 'single'
+const ROUNDS = Math.max(1, Number(values.rounds))
+
+/** `smpp-guard run` from the --baseline build; the harness starts the one of this checkout. */
+async function startBaseline(dir: string, yaml: string, port: number): Promise<ChildProcess> {
+  const cwd = mkdtempSync(join(tmpdir(), 'smpp-guard-baseline-'))
+  writeFileSync(join(cwd, 'bench.yaml'), yaml)
+  const child = spawn(process.execPath, [join(resolve(dir), 'dist/cli.js'), 'run', '--config', join(cwd, 'bench.yaml')], { cwd, stdio: ['ignore', 'ignore', 'inherit'] })
+  process.once('exit', () => child.kill('SIGKILL'))
+  await waitForPort(port)
+  return child
+}
 
 function archiveYaml(mode: string): string {
   if (mode === 'none') return 'archive: { sink: jsonl, path: archive, enabled: false }'
@@ -82,6 +102,8 @@ async function sweep(receipts: boolean): Promise<Row[]> {
   const pipe = await startHelper('pipe.ts', ['0', String(sink.port)])
   const proxyPort = await freePort()
   const proxy = await startProxy(await proxyConfig(proxyPort, sink.port), proxyPort)
+  const baselinePort = values.baseline ? await freePort() : 0
+  const baseline = values.baseline ? await startBaseline(values.baseline, await proxyConfig(baselinePort, sink.port), baselinePort) : null
   const rows: Row[] = []
   try {
     for (const window of WINDOWS) {
@@ -89,12 +111,19 @@ async function sweep(receipts: boolean): Promise<Row[]> {
       const base = { sessions: window === 1 ? 1 : SESSIONS, window, count, max_s: MAX_S, receipts, mix: MIX } as const
       rows.push(row('direct', window, await runClient({ ...base, port: sink.port })))
       rows.push(row('tcp pipe', window, await runClient({ ...base, port: pipe.port })))
-      const before = cpuMicros(proxy.pid as number)
-      const r = await runClient({ ...base, port: proxyPort })
-      const cpu = (cpuMicros(proxy.pid as number) - before) / Math.max(1, r.ok)
-      rows.push(row('smpp-guard', window, r, cpu))
+      const measured = async (path: string, child: ChildProcess, port: number): Promise<void> => {
+        const before = cpuMicros(child.pid as number)
+        const r = await runClient({ ...base, port })
+        rows.push(row(path, window, r, (cpuMicros(child.pid as number) - before) / Math.max(1, r.ok)))
+      }
+      for (let round = 0; round < ROUNDS; round++) {
+        if (baseline && round % 2 === 0) await measured('baseline', baseline, baselinePort)
+        await measured('smpp-guard', proxy, proxyPort)
+        if (baseline && round % 2 === 1) await measured('baseline', baseline, baselinePort)
+      }
     }
   } finally {
+    if (baseline) await stop(baseline)
     await stop(proxy)
     await stop(pipe.child)
     await stop(sink.child)

@@ -19,6 +19,7 @@ import {
 } from '../smpp/encode.js'
 import { Heartbeat } from '../smpp/heartbeat.js'
 import type { CoarseTimer } from '../util/coarse-timer.js'
+import { WriteBatch } from '../util/write-batch.js'
 import type { Metrics } from '../ops/metrics.js'
 import type { AccountConfig } from '../config/schema.js'
 
@@ -121,6 +122,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   #account: AccountConfig | null = null
   #log: Logger
   readonly #socket: Socket
+  readonly #out: WriteBatch
   readonly #handler: SessionHandler<D>
   readonly #opts: SessionOptions
   readonly #deps: SessionDeps
@@ -132,7 +134,6 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   #window: number
   #inFlight = 0
   #seq = 0
-  #corked = false
   #writeBlocked = false
   #writeBlockedSince = 0
   /** Frames seen so far: tells a PDU left incomplete by this chunk from one still incomplete since an earlier one. */
@@ -166,6 +167,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     this.remoteAddress = socket.remoteAddress ?? ''
     this.peer = `${this.remoteAddress}:${socket.remotePort ?? 0}`
     this.#socket = socket
+    this.#out = new WriteBatch(socket, () => this.#onWriteFull())
     this.#handler = handler
     this.#opts = opts
     this.#deps = deps
@@ -225,7 +227,6 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
 
   #onData(chunk: Buffer): void {
     if (this.#ending) return
-    this.#cork()
     const now = this.#clock()
     this.#readAt = now
     this.#readPerf = performance.now()
@@ -332,7 +333,6 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     this.#window = res.account.window ?? this.#opts.window
     const bindings = { system_id: res.account.system_id, bind_type: bindType }
     this.#log = this.#deps.accountLog ? this.#deps.accountLog(res.account.system_id, bindings, this.#log) : this.#log.child(bindings)
-    this.#cork()
     this.#write(encodeBindResp(id, CommandStatus.ESME_ROK, seq, res.account.system_id))
     this.#deps.metrics.clientSessions.labels(bindType).inc()
     this.#log.info('bind accepted')
@@ -343,7 +343,6 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
   #refuseBind(id: number, seq: number, status: number, reason: string): void {
     this.#deps.metrics.clientBindFailures.labels(reason).inc()
     this.#log.info({ reason, status }, 'bind refused')
-    this.#cork()
     this.#write(encodeBindResp(id, status, seq, ''))
     // SMPP 3.4 leaves the connection open after a failed bind; we close it so a guessing client pays a
     // reconnect per attempt.
@@ -421,29 +420,20 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     return this.#seq
   }
 
-  #cork(): void {
-    if (this.#corked) return
-    this.#corked = true
-    this.#socket.cork()
-    process.nextTick(uncork, this)
-  }
-
-  /** @internal for the nextTick batch flush */
-  flush(): void {
-    this.#corked = false
-    this.#socket.uncork()
-  }
-
   #write(buf: Buffer): void {
     // After end() a write would make Node destroy the socket, resetting a client that still reads.
     if (this.#socket.destroyed || this.#socket.writableEnded) return
-    this.#cork()
-    if (!this.#socket.write(buf) && !this.#writeBlocked) {
-      this.#writeBlocked = true
-      this.#writeBlockedSince = this.#clock()
-      this.#pause()
-    }
-    if (this.#socket.writableLength > this.#opts.max_write_buffer_bytes) this.#drop('write_buffer')
+    // Everything written while one read is handled leaves in one write (NOTES §1).
+    this.#out.write(buf)
+    if (this.#out.unwritten > this.#opts.max_write_buffer_bytes) this.#drop('write_buffer')
+  }
+
+  /** The socket holds more than its high-water mark: read nothing more until 'drain'. */
+  #onWriteFull(): void {
+    if (this.#writeBlocked) return
+    this.#writeBlocked = true
+    this.#writeBlockedSince = this.#clock()
+    this.#pause()
   }
 
   #onDrain(): void {
@@ -534,6 +524,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     this.#closeReason ??= reason
     this.#ending = true
     if (this.#socket.destroyed) return
+    this.#out.flush()
     this.#socket.end()
     // A peer that never reads would keep the socket half-open; end() is followed by destroy().
     setTimeout(destroySocket, this.#opts.unbind_timeout_ms, this.#socket).unref()
@@ -547,7 +538,7 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     if (this.#socket.destroyed) return
     this.#closeReason ??= reason
     this.#deps.metrics.clientConnectionsDropped.labels(reason).inc()
-    this.#log.warn({ reason, unwritten_bytes: this.#socket.writableLength, held_bytes: this.#framer.buffered }, 'client dropped')
+    this.#log.warn({ reason, unwritten_bytes: this.#out.unwritten, held_bytes: this.#framer.buffered }, 'client dropped')
     this.#socket.destroy()
   }
 
@@ -567,10 +558,6 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
     this.#handler.onClosed(this, reason, undelivered)
     this.#resolveClosed()
   }
-}
-
-function uncork(s: ClientSession<Delivery>): void {
-  s.flush()
 }
 
 function destroySocket(socket: Socket): void {

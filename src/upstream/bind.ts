@@ -25,6 +25,7 @@ import { Heartbeat } from '../smpp/heartbeat.js'
 import type { CoarseTimer } from '../util/coarse-timer.js'
 import { GuardError } from '../errors.js'
 import { createBackoff, type Backoff } from './backoff.js'
+import { WriteBatch } from '../util/write-batch.js'
 
 export type BindStatus = 'idle' | 'connecting' | 'binding' | 'bound' | 'unbinding' | 'backoff' | 'closed'
 export const BIND_STATUSES: readonly BindStatus[] = ['idle', 'connecting', 'binding', 'bound', 'unbinding', 'backoff', 'closed']
@@ -90,11 +91,12 @@ export class CarrierBind implements FrameSink {
   readonly #untick: () => void
   readonly #gauges: Record<BindStatus, { inc(): void; dec(): void }>
   #socket: net.Socket | null = null
+  /** Output to `#socket`, written once per tick. */
+  #out: WriteBatch | null = null
   #framer: Framer | null = null
   #heartbeat: Heartbeat | null = null
   #seq = 0
   #attempt = 0
-  #corked = false
   /** performance.now() when the chunk being framed was read: every response in it arrived then. */
   #readPerf = 0
   #writable = true
@@ -167,6 +169,9 @@ export class CarrierBind implements FrameSink {
     this.#firstError = null
     const socket = (this.#deps.connect ?? defaultConnect)(this.#cfg)
     this.#socket = socket
+    this.#out = new WriteBatch(socket, () => {
+      this.#writable = false
+    })
     this.#framer = new Framer(this)
     this.#writable = true
     socket.setNoDelay(true)
@@ -240,6 +245,7 @@ export class CarrierBind implements FrameSink {
     this.#closeReason ??= reason
     const socket = this.#socket
     if (!socket || socket.destroyed) return
+    this.#out?.flush()
     socket.end()
     setTimeout(destroySocket, this.#cfg.unbind_timeout_ms, socket).unref()
   }
@@ -247,6 +253,7 @@ export class CarrierBind implements FrameSink {
   #onClose(socket: net.Socket): void {
     if (socket !== this.#socket) return
     this.#socket = null
+    this.#out = null
     this.#framer = null
     this.#heartbeat = null
     const reason = this.#closeReason ?? (this.#firstError ? 'socket_error' : 'peer_closed')
@@ -285,7 +292,6 @@ export class CarrierBind implements FrameSink {
   // --- input ---------------------------------------------------------------------------------------
 
   #onData(chunk: Buffer): void {
-    this.#cork()
     this.#heartbeat?.onTraffic(this.#clock())
     this.#readPerf = performance.now()
     try {
@@ -361,25 +367,11 @@ export class CarrierBind implements FrameSink {
     return this.#seq
   }
 
-  #cork(): void {
-    if (this.#corked || !this.#socket) return
-    this.#corked = true
-    this.#socket.cork()
-    process.nextTick(uncork, this)
-  }
-
-  /** @internal for the nextTick batch flush */
-  flush(): void {
-    this.#corked = false
-    this.#socket?.uncork()
-  }
-
   #write(buf: Buffer): void {
     const socket = this.#socket
     if (!socket || socket.destroyed) return
     // Submits from one client chunk leave in one write (NOTES §1: a syscall per PDU was 57 % of the CPU).
-    this.#cork()
-    if (!socket.write(buf)) this.#writable = false
+    ;(this.#out as WriteBatch).write(buf)
   }
 
   #onDrain(): void {
@@ -421,10 +413,6 @@ export class CarrierBind implements FrameSink {
       if (this.#status === 'bound') this.#deps.events.onReady(this)
     }
   }
-}
-
-function uncork(b: CarrierBind): void {
-  b.flush()
 }
 
 function retry(b: CarrierBind): void {

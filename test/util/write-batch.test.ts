@@ -1,0 +1,69 @@
+import t from 'tap'
+import net from 'node:net'
+import { once } from 'node:events'
+import { WriteBatch } from '../../src/util/write-batch.js'
+
+async function pair(t: { teardown(fn: () => void): void }): Promise<{ client: net.Socket; server: net.Socket }> {
+  const srv = net.createServer()
+  srv.listen(0, '127.0.0.1')
+  await once(srv, 'listening')
+  const client = net.connect((srv.address() as net.AddressInfo).port, '127.0.0.1')
+  const [server] = (await once(srv, 'connection')) as [net.Socket]
+  t.teardown(() => {
+    client.destroy()
+    server.destroy()
+    srv.close()
+  })
+  return { client, server }
+}
+
+t.test('what is written in one tick reaches the socket as one write, in order', async (t) => {
+  const { client, server } = await pair(t)
+  const writes: number[] = []
+  const write = client.write.bind(client)
+  client.write = ((chunk: Buffer) => {
+    writes.push(chunk.length)
+    return write(chunk)
+  }) as typeof client.write
+  const out = new WriteBatch(client, () => t.fail('not full'))
+  out.write(Buffer.from('ab'))
+  out.write(Buffer.from('cde'))
+  t.equal(out.unwritten, 5, 'queued bytes count as unwritten')
+  t.same(writes, [], 'nothing handed to the socket yet')
+  const got: Buffer[] = []
+  server.on('data', (d: Buffer) => got.push(d))
+  await new Promise((r) => setImmediate(r))
+  t.same(writes, [5])
+  out.write(Buffer.from('f'))
+  out.flush()
+  t.same(writes, [5, 1], 'flush hands it over at once')
+  client.end()
+  await once(server, 'end')
+  t.equal(Buffer.concat(got).toString(), 'abcdef')
+})
+
+t.test('nothing is written after end or destroy', async (t) => {
+  const { client } = await pair(t)
+  const out = new WriteBatch(client, () => {})
+  out.write(Buffer.from('late'))
+  client.destroy()
+  out.flush()
+  t.equal(out.unwritten, 0)
+})
+
+t.test('a peer that does not read: the socket fills, onFull is called, drain follows', async (t) => {
+  const { client, server } = await pair(t)
+  server.pause()
+  let full = 0
+  const drained = once(client, 'drain')
+  const out = new WriteBatch(client, () => full++)
+  const chunk = Buffer.alloc(64 * 1024)
+  for (let i = 0; i < 200 && full === 0; i++) {
+    out.write(chunk)
+    await new Promise((r) => setImmediate(r))
+  }
+  t.ok(full > 0, 'told the socket is full')
+  server.resume()
+  await drained
+  t.pass('drain follows')
+})
