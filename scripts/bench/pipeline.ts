@@ -7,9 +7,9 @@
 // usage: node --import tsx scripts/bench/pipeline.ts [--count N] [--rate N] [--rate-count N]
 //        [--archive ack|async|none] [--keywords N] [--sessions N] [--window N]
 // `npx tsc -p tsconfig.json` first: the proxy under test runs from dist/. BENCH_CPU_PROF=DIR profiles it.
-import { mkdtempSync, readdirSync, copyFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, copyFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { hashPassword } from '../../src/inbound/password.js'
 import { ROOT, freePort, runClient, startHelper, startProxy, stop, table, threadCpuMicros, type ClientResult, type ClientRun } from './lib/harness.js'
@@ -215,8 +215,11 @@ msgs/s counts whole messages answered (a long one when its last part is); latenc
     }
   }
 } finally {
+  // The proxy runs in its own temp directory (config, spool, SQLite files): gone with it, as are ours.
+  const proxyDir = readlinkSync(`/proc/${pid}/cwd`)
   await stop(proxy)
   await stop(pipe.child)
   await stop(sink.child)
+  for (const dir of [proxyDir, rules.dir, dirname(members)]) rmSync(dir, { recursive: true, force: true })
 }
 process.exit(code)
