@@ -38,11 +38,6 @@ export interface Expectation {
   required: boolean
   /** Still being judged or forwarded when the connection started closing: its answer may be lost with it. */
   inFlightAtClose: boolean
-  /**
-   * A request the client may not send but the proxy knows (deliver_sm): generic_nack 0x03 today, its own
-   * response with 0x03 or 0x04 (ESME_RINVBNDSTS) would be as right, and the client could match it better.
-   */
-  inKind?: number
 }
 
 export interface Plan {
@@ -159,8 +154,8 @@ export function planBatch(batch: readonly Buffer[], lane: LaneKind, probeSeq: nu
       return
     }
     if (REFUSED_WITH_OWN_RESPONSE.has(id)) return expect(responseIdOf(id), seq, CommandStatus.ESME_RINVCMDID)
+    if (id === CommandId.deliver_sm) return expect(responseIdOf(id), seq, CommandStatus.ESME_RINVBNDSTS)
     expect(CommandId.generic_nack, seq, CommandStatus.ESME_RINVCMDID)
-    if (id === CommandId.deliver_sm) expectations[expectations.length - 1].inKind = responseIdOf(id)
   }
   const push = (buf: Buffer): void => {
     parts.push(buf)
@@ -599,13 +594,8 @@ async function runBatch(conn: Connection, batch: Batch, plan: Plan, timeoutMs: n
     const id = pdu.readUInt32BE(4)
     const status = pdu.readUInt32BE(8)
     const seq = pdu.readUInt32BE(12)
-    let list = owed.get(`${id}:${seq}`)
-    let i = list ? list.findIndex((e) => e.status === null || e.status === status) : -1
-    if (i < 0 && (status === CommandStatus.ESME_RINVCMDID || status === CommandStatus.ESME_RINVBNDSTS)) {
-      const nacks = owed.get(`${CommandId.generic_nack}:${seq}`)
-      const j = nacks ? nacks.findIndex((e) => e.inKind === id) : -1
-      if (j >= 0) [list, i] = [nacks, j]
-    }
+    const list = owed.get(`${id}:${seq}`)
+    const i = list ? list.findIndex((e) => e.status === null || e.status === status) : -1
     if (!list || i < 0) {
       const wanted = list ? ` (expected ${list.map((e) => (e.status === null ? 'any status' : hex(e.status))).join(' or ')})` : ''
       problem ??= `unexpected answer ${nameOf(id)} status ${hex(status)} seq ${seq}${wanted}`

@@ -273,6 +273,9 @@ export class ClientSession<D extends Delivery = Delivery> implements FrameSink {
         // A client refusing one of our deliver_sm answers with generic_nack carrying its sequence number.
         if (this.#deliveries.has(seq)) this.#onDeliverResp(seq, readCommandStatus(pdu))
         return
+      case CommandId.deliver_sm:
+        // Known, but only the SMSC side may send it: its own _resp lets the client match the refusal.
+        return this.#write(encodeResponse(id, CommandStatus.ESME_RINVBNDSTS, seq))
       default:
         if (UNSUPPORTED.has(id)) return this.#write(encodeResponse(id, CommandStatus.ESME_RINVCMDID, seq))
         // Stray responses to requests we never sent are dropped; unknown requests get generic_nack.

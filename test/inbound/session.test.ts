@@ -126,6 +126,25 @@ t.test('malformed PDUs get generic_nack and the session lives on', async (t) => 
   )
 })
 
+t.test('a deliver_sm from a client is refused in kind; stray responses get no answer', async (t) => {
+  const h = await startHarness(t)
+  const c = await h.client({ system_id: 'acme', password: 'acme-pw' })
+  const seen: number[][] = []
+  c.on('pdu', (p: Buffer) => seen.push([readCommandId(p), p.readUInt32BE(8), p.readUInt32BE(12)]))
+  const stray = encodeEnquireLink(90)
+  stray.writeUInt32BE(0x80000999, 4)
+  c.write(stray)
+  const deliver = encodeSubmitSm(91, MSG)
+  deliver.writeUInt32BE(CommandId.deliver_sm, 4)
+  c.write(deliver)
+  t.equal((await c.enquireLink()).status, CommandStatus.ESME_ROK)
+  t.same(
+    seen.filter(([id]) => id !== CommandId.enquire_link_resp),
+    [[CommandId.deliver_sm_resp, CommandStatus.ESME_RINVBNDSTS, 91]],
+    'deliver_sm_resp 0x04 for the deliver_sm, nothing for the stray response',
+  )
+})
+
 t.test('impossible command_length closes only that connection', async (t) => {
   const h = await startHarness(t)
   const good = await h.client({ system_id: 'acme', password: 'acme-pw' })
