@@ -14,7 +14,8 @@ t.test('TLS listener serves the same sessions as the plain one', async (t) => {
   const key = join(dir, 'key.pem')
   const cert = join(dir, 'cert.pem')
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' })
-  const h = await startHarness(t, { listen: { tls: { port: 0, cert, key } } })
+  // A TLS handshake plus the scrypt check can outlast the harness's 1 s bind timeout on a loaded machine.
+  const h = await startHarness(t, { listen: { tls: { port: 0, cert, key }, bind_timeout_ms: 10_000 } })
   const tlsPort = h.tlsPort
   t.ok(tlsPort && tlsPort > 0, 'TLS port bound')
   const c = await createClient({ port: tlsPort as number, system_id: 'acme', password: 'acme-pw', tls: { rejectUnauthorized: false } })
