@@ -127,8 +127,8 @@ export function stateContract(t: Test, make: MakeState): void {
   })
 }
 
-/** A reference model of consume(): plain arrays, obviously right, slow. */
-function modelConsume(
+/** A reference model of consume(): plain arrays, obviously right, slow. It never forgets a window. */
+export function modelConsume(
   m: { counts: Map<string, number>; tokens: Map<string, { t: number; at: number }> },
   req: { now: number; offset_ms: number; bucket?: { key: string; rate: number; burst: number }; caps: readonly { key: string; window_ms: number; limit: number }[] },
 ): { ok: true } | { ok: false; failed: 'bucket' | number } {

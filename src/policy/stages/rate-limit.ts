@@ -117,10 +117,14 @@ export default defineStage({
       // mapped back to its templates through `used`.
       const list: WindowCap[] = []
       const used: CapTemplate[] = []
+      // The windows of one prefix come together: one key string for all of them, so the backend's "same key
+      // as the cap before" test is a pointer comparison and not a walk over two cons-string trees.
+      let key = ''
       for (let i = 0; i < caps.length; i++) {
         const c = caps[i]
         if (c.duplicate && !hash) continue
-        list.push({ key: c.duplicate ? `${c.prefix}${d}:${hash}` : `${c.prefix}${d}`, window_ms: c.window_ms, limit: c.limit })
+        if (i === 0 || caps[i - 1].prefix !== c.prefix) key = c.duplicate ? `${c.prefix}${d}:${hash}` : c.prefix + d
+        list.push({ key, window_ms: c.window_ms, limit: c.limit })
         used.push(c)
       }
       const req = { now, offset_ms, bucket, caps: list }
