@@ -4,7 +4,7 @@ export const FailModeSchema = z.enum(['open', 'closed'])
 
 export const MemoryStateSchema = z.strictObject({
   backend: z.literal('memory'),
-  /** Rate-limit counters kept; the least recently used go first (a bounded map, NOTES.md §2). */
+  /** Most rate-limit counters held. A counter leaves once its windows end; over this cap the oldest goes first. */
   max_counters: z.number().int().min(1000).default(1_000_000),
   /**
    * Append-only file (relative to the config file) that keeps sets and values — opt-outs, suspensions —
