@@ -58,8 +58,8 @@ policy:
     duplicate: [${high(30)}]
 receipts: { map_ttl_ms: 60000 }
 reassembly: { timeout_ms: 60000 }
-# The memory state drops counters only when its LRU is full: sized to hold the live windows of this
-# traffic (~300k keys), so it levels off within the run instead of climbing to the 1,000,000 default.
+# A cap above the live windows of this traffic (~300k counters at most): the memory state drops counters
+# whose windows have ended, and the cap only matters if they do not end fast enough.
 state: { backend: memory, max_counters: ${Number(values['max-counters'])} }
 archive: { sink: sqlite, path: archive, retention_days: 30, durability: ack }
 metrics: { host: 127.0.0.1, port: ${metricsPort} }
