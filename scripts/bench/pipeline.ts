@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync, copyFileSync, writeFile
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { hashPassword } from '../../src/inbound/password.js'
+import { archiveYaml, baseYaml } from './lib/proxy-yaml.js'
 import { ROOT, freePort, runClient, startHelper, startProxy, stop, table, threadCpuMicros, type ClientResult, type ClientRun } from './lib/harness.js'
 
 const { values } = parseArgs({
@@ -77,23 +77,11 @@ async function rulesDir(): Promise<{ dir: string; shipped: number; generated: nu
   return { dir, shipped, generated: terms.length }
 }
 
-function archiveYaml(mode: string): string {
-  if (mode === 'none') return 'archive: { sink: jsonl, path: archive, enabled: false }'
-  return `archive: { sink: sqlite, path: archive, retention_days: 30, durability: ${mode} }`
-}
-
 async function proxyConfig(port: number, sinkPort: number, rules: string, members: string): Promise<string> {
   // Limits high enough for a benchmark that sends to the same recipients again in each run, still
   // checked and counted for every message.
   const high = (s: number) => `{ window_s: ${s}, limit: 1000000 }`
-  return `
-listen: { host: 127.0.0.1, port: ${port}, window: 1000 }
-upstream: { host: 127.0.0.1, port: ${sinkPort}, binds: 2, window: 1000, queue: 5000 }
-accounts:
-  - system_id: bench
-    password_hash: "${await hashPassword('bench')}"
-    max_binds: 64
-    tps: 10000000
+  return `${await baseYaml(port, sinkPort)}
 rules: ${JSON.stringify(rules)}
 policy:
   sender: { signatures: [示例科技] }

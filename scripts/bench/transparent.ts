@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { parseArgs } from 'node:util'
-import { hashPassword } from '../../src/inbound/password.js'
+import { archiveYaml, baseYaml } from './lib/proxy-yaml.js'
 import { join, resolve } from 'node:path'
 import { ROOT, cpuMicros, freePort, runClient, startHelper, startProxy, stop, table, waitForPort, type ClientResult } from './lib/harness.js'
 
@@ -46,23 +46,11 @@ async function startBaseline(dir: string, yaml: string, port: number): Promise<C
   return child
 }
 
-function archiveYaml(mode: string): string {
-  if (mode === 'none') return 'archive: { sink: jsonl, path: archive, enabled: false }'
-  return `archive: { sink: sqlite, path: archive, retention_days: 30, durability: ${mode} }`
-}
-
 // Every stage compiled but switched off: the cost of the proxy core alone.
 const POLICY_OFF = 'policy: { sender: { mode: off }, account: { mode: off }, content: { mode: off }, members: { mode: off }, opt_out: { mode: off }, rate_limit: { mode: off } }'
 
 async function proxyConfig(port: number, sinkPort: number): Promise<string> {
-  return `
-listen: { host: 127.0.0.1, port: ${port}, window: 1000 }
-upstream: { host: 127.0.0.1, port: ${sinkPort}, binds: 2, window: 1000, queue: 5000 }
-accounts:
-  - system_id: bench
-    password_hash: "${await hashPassword('bench')}"
-    max_binds: 64
-    tps: 10000000
+  return `${await baseYaml(port, sinkPort)}
 rules: ${JSON.stringify(join(ROOT, 'config/rules'))}
 ${archiveYaml(values.archive ?? 'none')}
 ${values.policy === 'off' ? POLICY_OFF : ''}
