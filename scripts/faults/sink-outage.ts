@@ -17,6 +17,7 @@ import pg from 'pg'
 import { hashPassword } from '../../src/inbound/password.js'
 import { createClient, type SmppClient } from '../../src/simulator/client.js'
 import { encodeUcs2 } from '../../src/smpp/text/ucs2.js'
+import { freePort } from '../bench/lib/harness.js'
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 export const DEFAULT_PG_URL = process.env.SMPP_GUARD_TEST_PG_URL ?? 'postgres://smpp_guard_test:smpp_guard_test@127.0.0.1:5432/smpp_guard_test'
@@ -144,15 +145,6 @@ async function relay(target: URL, mode: OutageMode) {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port
-      s.close(() => res(p))
-    })
-    s.on('error', rej)
-  })
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 

@@ -20,6 +20,7 @@ import { CommandId, CommandStatus, HEADER_LENGTH, MAX_PDU_LENGTH, responseIdOf }
 import { encodeBind, encodeEnquireLink, encodeResponse, encodeUnbind } from '../../src/smpp/encode.js'
 import { hashPassword } from '../../src/inbound/password.js'
 import { mutatedFrom, seeds } from '../../test/fuzz/pdu-corpus.js'
+import { freePort } from '../bench/lib/harness.js'
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 
@@ -273,15 +274,6 @@ export interface FuzzProxy {
 
 const FUZZ_ACCOUNT = { system_id: 'fuzz', password: 'fuzz' } as const
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port
-      s.close(() => res(p))
-    })
-    s.on('error', rej)
-  })
-}
 
 /**
  * `smpp-guard run` with the carrier simulator inside, the shipped rules, a SQLite archive in `durability: ack`

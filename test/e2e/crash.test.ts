@@ -4,24 +4,16 @@ import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { hashPassword } from '../../src/inbound/password.js'
 import { createClient } from '../../src/simulator/client.js'
+import { freePort } from '../../scripts/bench/lib/harness.js'
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 const CLI = join(ROOT, 'dist/cli.js')
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port
-      s.close(() => res(p))
-    })
-  })
-}
 
 /** Starts `smpp-guard run` and resolves once it logged 'proxy started'. */
 async function startProxy(config: string): Promise<ChildProcess> {
