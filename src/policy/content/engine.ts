@@ -383,6 +383,7 @@ function createEngine(
   const onSound = (end: number, id: number) => {
     soundHits.push([end, id])
   }
+  const opening = sound ? soundOpenings(sound) : null
   const folded = createFolded()
   const view = createFolded()
   // Matches of one scan, as flat (end, patternId) pairs; reused so a clean message allocates nothing here.
@@ -485,15 +486,24 @@ function createEngine(
         soundAt = new Uint32Array(f.length * 2)
       }
       let k = 0
+      let a = 0
+      let b = 0
+      let candidate = opening === null
       for (let i = 0; i < f.length; i++) {
         const id = readings[f.units[i]]
         if (id === 0) continue
+        if (!candidate && opening !== null) {
+          const h = openingHash(a, b, id)
+          if ((opening[h >>> 5] & (1 << (h & 31))) !== 0) candidate = true
+        }
+        a = b
+        b = id
         soundUnits[k] = id
         soundAt[k] = i
         k++
       }
       soundHits = []
-      sound.automaton.search(soundUnits, k, onSound)
+      if (candidate) sound.automaton.search(soundUnits, k, onSound)
       for (const [end, id] of soundHits) {
         for (const m of sound.meanings[id]) {
           const start = soundAt[end - m.term.length + 1]
@@ -624,6 +634,26 @@ function createEngine(
     categories: categories.map((c) => ({ name: c.name, action: c.action, status: c.status })),
     patternCount: automaton.patternCount,
   }
+}
+
+// Hashes three syllable ids to one of 2^20 bits. Ids are 1-based, so the windows that reach before the first
+// syllable (holding a 0) start no pattern; a collision only costs a search.
+const openingHash = (a: number, b: number, c: number) => (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> 12
+
+/**
+ * The first three syllables of every sound pattern, hashed to one bit each: a reading without any of them
+ * side by side cannot match, and the phonetic search is skipped. Null when a pattern is shorter than three
+ * syllables, which the bits cannot vouch for.
+ */
+function soundOpenings(sound: SoundMatcher): Uint32Array | null {
+  const bits = new Uint32Array(1 << 15)
+  for (const list of sound.meanings) {
+    const key = phoneticKey(list[0].term)
+    if (key === null || key.length < 3) return null
+    const h = openingHash(key.charCodeAt(0), key.charCodeAt(1), key.charCodeAt(2))
+    bits[h >>> 5] |= 1 << (h & 31)
+  }
+  return bits
 }
 
 /** `$set` and `@detector` tokens: not words of the text, so never nested in or around a term. */

@@ -140,6 +140,13 @@ t.test('homophones: terms of four characters or more also match by sound; shorte
   t.notOk(plain.matches.some((m) => m.form === 'homophone'), 'the term as written is plain evidence, not a homophone')
 })
 
+t.test('homophones match across separators, and two-character terms match by sound when asked to', async (t) => {
+  t.equal(engine(t).scan('网 尚 😀 堵场').hits[0]?.category, 'gambling')
+  const short = engine(t, { 'gambling.yaml': GAMBLING + 'generate: { homophones: 2 }\n' })
+  t.ok(short.scan('堵搏').hits[0]?.matches.some((m) => m.form === 'homophone' && m.term === '赌博'))
+  t.same(engine(t).scan('堵搏').hits, [], 'by default a two-character term has no sound form')
+})
+
 t.test('Latin and digit terms need a boundary in the original text', async (t) => {
   const e = engine(t)
   t.same(fired(e, 'xdubox'), [])
