@@ -13,9 +13,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { hashPassword } from '../../src/inbound/password.js'
 import { ROOT, cpuMicros, freePort, runClient, startHelper, startProxy, stop, table, type ClientResult } from './lib/harness.js'
 import { sampleMemory, type MemorySample } from './lib/memory-sample.js'
+import { baseYaml } from './lib/proxy-yaml.js'
 
 const { values } = parseArgs({
   options: {
@@ -39,14 +39,7 @@ const SECONDS = Math.round(MINUTES * 60)
 async function proxyConfig(port: number, sinkPort: number, metricsPort: number, members: string): Promise<string> {
   // Limits far above what the traffic reaches: every message is still checked and counted.
   const high = (s: number) => `{ window_s: ${s}, limit: 1000000 }`
-  return `
-listen: { host: 127.0.0.1, port: ${port}, window: 1000 }
-upstream: { host: 127.0.0.1, port: ${sinkPort}, binds: 2, window: 1000, queue: 5000 }
-accounts:
-  - system_id: bench
-    password_hash: "${await hashPassword('bench')}"
-    max_binds: 64
-    tps: 10000000
+  return `${await baseYaml(port, sinkPort)}
 rules: ${JSON.stringify(join(ROOT, 'config/rules'))}
 policy:
   sender: { signatures: [示例科技] }
