@@ -2,8 +2,9 @@
 // message. Each part is an UpstreamRequest; when all have an outcome the archive record is written and the
 // responses the client still waits for are sent — after the record is durable when the archive is in `ack`
 // mode (DESIGN: the proxy takes custody of nothing it has not archived).
-import { CommandId, CommandStatus, HEADER_LENGTH, RegisteredDelivery } from '../smpp/constants.js'
+import { CommandId, CommandStatus, RegisteredDelivery } from '../smpp/constants.js'
 import { readCommandId, readCommandStatus, writeSequence } from '../smpp/header.js'
+import { readSubmitSmRespId } from '../smpp/pdu.js'
 import { encodeSubmitSmResp } from '../smpp/encode.js'
 import type { GuardError } from '../errors.js'
 import type { UpstreamRequest } from '../upstream/bind.js'
@@ -76,7 +77,7 @@ export class Part implements UpstreamRequest {
       if (this.earlyId === null) this.answer(status === CommandStatus.ESME_ROK ? CommandStatus.ESME_RSYSERR : status)
     } else {
       if (status === CommandStatus.ESME_ROK) {
-        const id = messageIdOf(resp)
+        const id = readSubmitSmRespId(resp)
         if (id !== '') this.carrierId = id
       }
       if (this.earlyId === null) {
@@ -132,15 +133,4 @@ export class Submission {
     this.host.onPartResult(this, p)
     if (--this.#pending === 0) this.host.onFinished(this)
   }
-}
-
-/**
- * message_id of a submit_sm_resp (SMPP 3.4 §4.4.2: the only body field, a C-octet string of at most 65
- * octets). Read directly rather than through the layout walker: this runs once per forwarded message.
- * A missing NUL or an over-long id reads as none.
- */
-function messageIdOf(resp: Buffer): string {
-  const end = Math.min(resp.length, HEADER_LENGTH + 65)
-  const nul = resp.indexOf(0, HEADER_LENGTH)
-  return nul === -1 || nul >= end ? '' : resp.toString('latin1', HEADER_LENGTH, nul)
 }

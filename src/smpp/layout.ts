@@ -57,4 +57,6 @@ export const BIND: readonly FieldSpec[] = [
 
 export const BIND_RESP: readonly FieldSpec[] = [['system_id', 'cstr', 16, S.ESME_RINVSYSID]]
 
-export const SUBMIT_SM_RESP: readonly FieldSpec[] = [['message_id', 'cstr', 65, S.ESME_RINVMSGID]]
+/** message_id's longest form, NUL included (SMPP 3.4 §4.4.2). */
+export const MESSAGE_ID_OCTETS = 65
+export const SUBMIT_SM_RESP: readonly FieldSpec[] = [['message_id', 'cstr', MESSAGE_ID_OCTETS, S.ESME_RINVMSGID]]

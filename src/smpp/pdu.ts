@@ -1,7 +1,7 @@
 // Readers for the PDUs the proxy looks into. They read only what the caller needs, never throw on peer
 // bytes, and return `{ ok: false, status }` with the status to answer (STYLE rule 4).
 import { CommandStatus, HEADER_LENGTH } from './constants.js'
-import { BIND, BIND_RESP, DATA_SM, DELIVER_SM, SUBMIT_SM, SUBMIT_SM_RESP, type FieldSpec } from './layout.js'
+import { BIND, BIND_RESP, DATA_SM, DELIVER_SM, MESSAGE_ID_OCTETS, SUBMIT_SM, SUBMIT_SM_RESP, type FieldSpec } from './layout.js'
 
 export interface Fail {
   readonly ok: false
@@ -247,6 +247,17 @@ export function readSubmitSmResp(pdu: Buffer): { ok: true; message_id: string } 
   const r = walk(pdu, SUBMIT_SM_RESP)
   if (isFail(r)) return r
   return { ok: true, message_id: r.fields.message_id as string }
+}
+
+/**
+ * Only the message_id of a submit_sm_resp, read without the walker: the proxy needs it once per forwarded
+ * message. '' where the walker would find none: an error response without a body, a missing NUL, an id
+ * over 65 octets.
+ */
+export function readSubmitSmRespId(pdu: Buffer): string {
+  const end = Math.min(pdu.length, HEADER_LENGTH + MESSAGE_ID_OCTETS)
+  const nul = pdu.indexOf(0, HEADER_LENGTH)
+  return nul === -1 || nul >= end ? '' : pdu.toString('latin1', HEADER_LENGTH, nul)
 }
 
 export function findTlv(tlvs: readonly Tlv[], tag: number): Buffer | undefined {

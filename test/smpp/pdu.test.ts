@@ -2,7 +2,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import smpp from 'smpp'
 import { CommandId, CommandStatus, Tag } from '../../src/smpp/constants.js'
-import { readBind, readDeliverSm, readSubmitSm, readSubmitSmResp, tlvUint, tlvCString, findTlv } from '../../src/smpp/pdu.js'
+import { readBind, readDeliverSm, readSubmitSm, readSubmitSmResp, readSubmitSmRespId, tlvUint, tlvCString, findTlv } from '../../src/smpp/pdu.js'
 import {
   encodeBind,
   encodeBindResp,
@@ -90,6 +90,21 @@ t.test('submit_sm_resp: body on success, none on error', async (t) => {
   t.ok(readSubmitSmResp(err).ok)
   const nack = encodeGenericNack(CommandStatus.ESME_RINVCMDID, 5)
   t.equal(readCommandId(nack) >>> 0, CommandId.generic_nack)
+})
+
+t.test('readSubmitSmRespId finds the id wherever the walker does, and none where it does not', async (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 90 }), (body) => {
+      const pdu = Buffer.concat([encodeSubmitSmResp(0, 1, ''), body]).subarray(0, 16 + body.length)
+      pdu.writeUInt32BE(pdu.length, 0)
+      const r = readSubmitSmResp(pdu)
+      return readSubmitSmRespId(pdu) === (r.ok ? r.message_id : '')
+    }),
+    { numRuns: 2000 },
+  )
+  t.pass('2,000 random bodies read alike')
+  t.equal(readSubmitSmRespId(encodeSubmitSmResp(0, 3, 'ff01')), 'ff01')
+  t.equal(readSubmitSmRespId(encodeSubmitSmResp(0, 3, 'x'.repeat(64))), 'x'.repeat(64), 'the longest id')
 })
 
 t.test('writeSequence rewrites in place and nothing else', async (t) => {
