@@ -120,7 +120,7 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
     pipeline.onVerdict(verdicts.hook)
     flushVerdicts = () => verdicts.tally.flush()
     const untickVerdicts = timer.add(flushVerdicts)
-    started.push({ name: 'verdict-metrics', close: () => (untickVerdicts(), verdicts.tally.flush()) })
+    started.push({ name: 'verdict-metrics', close: () => (untickVerdicts(), flushVerdicts()) })
     const compile = (l: LoadedConfig): Compiled => ({
       config: l.config,
       accounts: createAccounts(l.config.accounts),

@@ -96,6 +96,14 @@ const ACCOUNT_REMOVED: Verdict = Object.freeze({
   shadow: NO_SHADOW,
 })
 
+const POLICY_ERROR: Verdict = Object.freeze({
+  action: 'reject',
+  rule: 'proxy.policy_error',
+  category: 'system',
+  status: CommandStatus.ESME_RSYSERR,
+  shadow: NO_SHADOW,
+})
+
 // The archive cannot take the record (spool full, disk failing): forwarding would hand the carrier a message
 // the platform could not produce on a lawful query, so the client is told to retry later instead.
 const ARCHIVE_UNAVAILABLE: Verdict = Object.freeze({
@@ -284,7 +292,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   function judgeFailed(msg: Message, parts: Part[], err: unknown): void {
     log.error({ err, system_id: msg.system_id }, 'policy failed')
     // A broken stage must not let a message through unjudged: the client may retry.
-    decide(msg, parts, 0, { action: 'reject', rule: 'proxy.policy_error', category: 'system', status: CommandStatus.ESME_RSYSERR, shadow: NO_SHADOW }, clock(), 0, 0)
+    decide(msg, parts, 0, POLICY_ERROR, clock(), 0, 0)
   }
 
   /**
@@ -340,9 +348,11 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       },
       now,
     )
+    if (r.status === 'complete' || (r.status === 'held' && r.received === 1)) {
+      firstFields.set(part, new ClientMessage(session, f, concat.total, now, EMPTY_TEXT, null, account))
+    }
     switch (r.status) {
       case 'held':
-        if (r.received === 1) firstFields.set(part, new ClientMessage(session, f, concat.total, now, EMPTY_TEXT, null, account))
         if (cfg.reassembly.early_ack) {
           part.earlyId = issueId()
           respond(session, encodeSubmitSmResp(CommandStatus.ESME_ROK, seq, part.earlyId), CommandStatus.ESME_ROK)
@@ -350,7 +360,6 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
         if (r.superseded) judgeLong(r.superseded)
         break
       case 'complete':
-        firstFields.set(part, new ClientMessage(session, f, concat.total, now, EMPTY_TEXT, null, account))
         metrics.reassemblyOutcomes.labels('complete').inc()
         judgeLong(r.message)
         if (r.superseded) judgeLong(r.superseded)

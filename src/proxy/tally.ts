@@ -11,9 +11,7 @@ export class Tally {
 
   /** Counts one for `key`; `make` resolves the metric child the first time the key is seen. */
   add(key: string, make: () => Incrementable): void {
-    const e = this.#pending.get(key)
-    if (e) e.n++
-    else this.#pending.set(key, { child: make(), n: 1 })
+    this.slot(key, make).n++
   }
 
   /** The count for `key` itself, for a caller that keeps it: `slot.n++` then costs neither lookup nor closure. */
