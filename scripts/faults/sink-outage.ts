@@ -18,9 +18,9 @@ import { hashPassword } from '../../src/inbound/password.js'
 import { createClient, type SmppClient } from '../../src/simulator/client.js'
 import { encodeUcs2 } from '../../src/smpp/text/ucs2.js'
 import { freePort } from '../bench/lib/harness.js'
+import { TEST_PG_URL } from '../../test/archive/fixtures.js'
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
-export const DEFAULT_PG_URL = process.env.SMPP_GUARD_TEST_PG_URL ?? 'postgres://smpp_guard_test:smpp_guard_test@127.0.0.1:5432/smpp_guard_test'
 
 const CLEAN = '【城市博物馆】您预约的周六参观已成功，请凭身份证入馆。'
 const FORBIDDEN = '線上娛樂城，百-家-樂首充送彩金，加Ｖ信 dc_vip8'
@@ -450,7 +450,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       'after-s': { type: 'string', default: '10' },
       'spool-max-bytes': { type: 'string' },
       'spool-segment-bytes': { type: 'string' },
-      'pg-url': { type: 'string', default: DEFAULT_PG_URL },
+      'pg-url': { type: 'string', default: TEST_PG_URL },
       mode: { type: 'string', default: 'refuse' },
     },
   })

@@ -1,9 +1,24 @@
 // Records and dependencies shared by the archive tests.
 import pino from 'pino'
+import pg from 'pg'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { newRecordId, type MessageRecord, type MoRecord, type ReceiptRecord } from '../../src/archive/record.js'
 
 export const silentLog = pino({ level: 'silent' })
+
+/** The test database `scripts/ci/start-postgres.sh` creates, unless SMPP_GUARD_TEST_PG_URL names another. */
+export const TEST_PG_URL = process.env.SMPP_GUARD_TEST_PG_URL ?? 'postgres://smpp_guard_test:smpp_guard_test@127.0.0.1:5432/smpp_guard_test'
+
+export async function pgReachable(url = TEST_PG_URL): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 })
+  try {
+    await c.connect()
+    await c.end()
+    return true
+  } catch {
+    return false
+  }
+}
 export const newMetrics = () => createMetrics()
 
 /** 2026-11-01T10:00:00Z: fixed so day boundaries in tests are known. */

@@ -1,26 +1,16 @@
 // The archive sink down under load, through the proxy: a short PostgreSQL outage (a relay cut, the server
 // itself untouched) while a client keeps submitting; `scripts/faults/sink-outage.ts` runs the minute-long one.
 import t, { type Test } from 'tap'
-import pg from 'pg'
-import { DEFAULT_PG_URL, runSinkOutage, type OutageResult } from '../../scripts/faults/sink-outage.js'
+import { runSinkOutage, type OutageResult } from '../../scripts/faults/sink-outage.js'
+import { pgReachable, TEST_PG_URL } from '../archive/fixtures.js'
 
 const skip = process.env.SMPP_GUARD_TEST_PG === 'skip' ? 'SMPP_GUARD_TEST_PG=skip' : false
 
-async function reachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: DEFAULT_PG_URL, connectionTimeoutMillis: 3000 })
-  try {
-    await c.connect()
-    await c.end()
-    return true
-  } catch {
-    return false
-  }
-}
 
-const base = { pg_url: DEFAULT_PG_URL, rate: 200, before_s: 1, outage_s: 3, after_s: 2, reject_every: 10, window: 50, drain_timeout_s: 60 }
+const base = { pg_url: TEST_PG_URL, rate: 200, before_s: 1, outage_s: 3, after_s: 2, reject_every: 10, window: 50, drain_timeout_s: 60 }
 
 t.test('PostgreSQL away for seconds under load: nothing acknowledged or rejected is lost', { skip }, async (t) => {
-  t.ok(await reachable(), 'PostgreSQL reachable (scripts/ci/start-postgres.sh starts it)')
+  t.ok(await pgReachable(), 'PostgreSQL reachable (scripts/ci/start-postgres.sh starts it)')
   // Three outages at once, each with its own proxy, relay and tables: light load, a third of the wait.
   const [refused, silent, full] = await Promise.all([
     runSinkOutage({ ...base, mode: 'refuse' }),

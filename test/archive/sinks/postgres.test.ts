@@ -7,21 +7,11 @@ import { openPostgresSink, type PostgresSinkConfig } from '../../../src/archive/
 import { createArchive } from '../../../src/archive/archive.js'
 import { ArchiveSchema } from '../../../src/archive/config.js'
 import { sinkContract } from '../sink-contract.js'
-import { collect, message, newMetrics, silentLog, T0 } from '../fixtures.js'
+import { collect, message, newMetrics, pgReachable, silentLog, T0, TEST_PG_URL } from '../fixtures.js'
 
-const URL = process.env.SMPP_GUARD_TEST_PG_URL ?? 'postgres://smpp_guard_test:smpp_guard_test@127.0.0.1:5432/smpp_guard_test'
+const URL = TEST_PG_URL
 const deps = { log: silentLog, baseDir: '.', clock: Date.now }
 
-async function reachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 3000 })
-  try {
-    await c.connect()
-    await c.end()
-    return true
-  } catch {
-    return false
-  }
-}
 
 let n = 0
 function prefix(): string {
@@ -77,7 +67,7 @@ async function relay(target: URL) {
 const skip = process.env.SMPP_GUARD_TEST_PG === 'skip' ? 'SMPP_GUARD_TEST_PG=skip' : false
 
 t.test('postgres sink', { skip }, async (t) => {
-  t.ok(await reachable(), `PostgreSQL reachable at ${URL.replace(/:[^:@/]+@/, ':***@')} (scripts/ci/start-postgres.sh starts it)`)
+  t.ok(await pgReachable(), `PostgreSQL reachable at ${URL.replace(/:[^:@/]+@/, ':***@')} (scripts/ci/start-postgres.sh starts it)`)
 
   t.test('passes the contract', async (t) => {
     const p = prefix()
