@@ -173,7 +173,9 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       }
     },
     onFinished(s) {
-      if (!deps.archive) return flushResponses(s)
+      // A message refused for retry was not taken: its record would spend the spool's last tenth, kept for
+      // the records of messages the carrier already has.
+      if (!deps.archive || s.verdict === ARCHIVE_UNAVAILABLE) return flushResponses(s)
       deps.archive
         .append(messageRecord(s))
         .then(
