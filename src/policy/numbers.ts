@@ -62,17 +62,19 @@ export function normalizeNumber(addr: string, ton: number = Ton.UNKNOWN): string
   return s
 }
 
-const destinations = new WeakMap<Message, string | null>()
+// The last message asked about: its stages run one after another, so a single entry serves them all
+// without a WeakMap entry per message (ephemerons the collector must trace).
+let lastMsg: Message | null = null
+let lastDest: string | null = null
 
 /**
  * The message's destination in canonical form, computed once per message however many stages ask.
  * Stages that count or look up recipients all use this, so they agree on who the recipient is.
  */
 export function destinationOf(msg: Message): string | null {
-  let d = destinations.get(msg)
-  if (d === undefined) {
-    d = normalizeNumber(msg.destination_addr, msg.dest_addr_ton)
-    destinations.set(msg, d)
+  if (msg !== lastMsg) {
+    lastDest = normalizeNumber(msg.destination_addr, msg.dest_addr_ton)
+    lastMsg = msg
   }
-  return d
+  return lastDest
 }

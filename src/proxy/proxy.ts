@@ -324,12 +324,6 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
 
   // --- long messages -------------------------------------------------------------------------------
 
-  /**
-   * The fields of the first part to arrive stand for the message; kept on that part only (and on the part
-   * that completes a message, which is judged at once), so a held part costs no Message of its own.
-   */
-  const firstFields = new WeakMap<Part, ClientMessage>()
-
   function onPart(session: ClientSession<OutboundDelivery>, pdu: Buffer, seq: number, f: SmFields, userData: Buffer, concat: ConcatInfo, now: number): void {
     const account = session.account as AccountConfig
     // Its own block rather than a slice of Buffer's shared 8 KB pool: a part held for the reassembly timeout
@@ -351,7 +345,7 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
       now,
     )
     if (r.status === 'complete' || (r.status === 'held' && r.received === 1)) {
-      firstFields.set(part, new ClientMessage(session, f, concat.total, now, EMPTY_TEXT, null, account))
+      part.fields = new ClientMessage(session, f, concat.total, now, EMPTY_TEXT, null, account)
     }
     switch (r.status) {
       case 'held':
@@ -386,12 +380,12 @@ export function createProxy(cfg: ProxyConfig, deps: ProxyDeps): Proxy {
   function judgeLong(m: AssembledMessage<Part>): void {
     if (m.parts.length === 0) return
     let base: ClientMessage | undefined
-    for (let i = 0; i < m.parts.length && base === undefined; i++) base = firstFields.get(m.parts[i].handle)
+    for (let i = 0; i < m.parts.length && base === undefined; i++) base = m.parts[i].handle.fields ?? undefined
     if (base === undefined) return internalError(new Error('long message without the fields of its first part'))
     const account = deps.accounts().get(m.system_id)
     const msg = base.withText(decodeAssembled(m, account ?? { default_alphabet: 'gsm' }), m.first_received_at)
     const parts = m.parts.map((h) => h.handle)
-    for (const p of parts) firstFields.delete(p)
+    for (const p of parts) p.fields = null
     judge(msg, parts, m.missing.length, clock(), performance.now())
   }
 

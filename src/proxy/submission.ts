@@ -12,6 +12,7 @@ import type { ClientSession } from '../inbound/session.js'
 import type { Message } from '../policy/message.js'
 import type { Verdict } from '../policy/verdict.js'
 import type { OutboundDelivery } from './deliveries.js'
+import type { ClientMessage } from './client-message.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -36,6 +37,11 @@ export class Part implements UpstreamRequest {
   /** Set once judged: the submission this part belongs to. */
   submission: Submission | null = null
   sentPerf = 0
+  /**
+   * While its long message is held: the fields of the first part to arrive, which stand for the message
+   * (also set on the part that completes it, judged at once); the other parts cost no Message of their own.
+   */
+  fields: ClientMessage | null = null
 
   constructor(session: ClientSession<OutboundDelivery>, clientSeq: number, pdu: Buffer, segment: number, registered_delivery: number, received_at: number) {
     this.session = session
