@@ -9,11 +9,12 @@ import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { GuardError } from '../../errors.js'
-import { DAY_MS, dayOf, dayStart, type ArchiveRecord, type MessageRecord, type MoRecord } from '../record.js'
+import { DAY_MS, dayOf, dayStart, type ArchiveRecord, type MessageRecord, type MoRecord, type ReceiptRecord } from '../record.js'
 import type { ArchiveQuery, MessageRow, QueryRow, ReceiptInfo } from '../query.js'
 import { RECEIPT_JOIN_DAYS, sortReceipts } from '../query.js'
 import { defineSink, type Sink, type SinkDeps } from '../sink.js'
 import { dayBefore, dayInRange, ensurePrivateDir, listDays, removeFiles, touchPrivate } from './files.js'
+import { messageColumns, type MessageColumns } from './message-columns.js'
 import type { WorkerCall, WorkerReply, WorkerRequest } from './sqlite-worker.js'
 
 export const SqliteSinkSchema = z.strictObject({
@@ -32,12 +33,12 @@ const SUFFIX = /^\.sqlite(-wal|-shm|-journal)?$/
 const PAGE = 500
 
 // SQL column names are the record's field names (STYLE rule 2); the whole record is kept as JSON in
-// `record` so a query returns exactly what was archived, whatever the column set.
+// `record` so a query returns exactly what was archived, whatever the column set. Columns hold only what a
+// query filters on: a message's text is read from `record` (its column doubled the bytes each row wrote).
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, system_id TEXT NOT NULL, source_addr TEXT NOT NULL,
-  destination_addr TEXT NOT NULL, verdict TEXT NOT NULL, rule TEXT, category TEXT, text TEXT NOT NULL,
-  carrier_message_ids TEXT NOT NULL, record TEXT NOT NULL);
+  destination_addr TEXT NOT NULL, verdict TEXT NOT NULL, rule TEXT, category TEXT, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_received_at ON messages (received_at);
 CREATE INDEX IF NOT EXISTS messages_destination_addr ON messages (destination_addr, received_at);
 CREATE INDEX IF NOT EXISTS messages_source_addr ON messages (source_addr, received_at);
@@ -54,13 +55,43 @@ CREATE INDEX IF NOT EXISTS mo_destination_addr ON mo (destination_addr, at);
 CREATE INDEX IF NOT EXISTS mo_source_addr ON mo (source_addr, at);
 `
 
+/**
+ * One record ready to insert, with its JSON for the `record` column. A message carries only its columns
+ * (`messageColumns`), or the whole record when it had to be parsed or never was JSON.
+ */
+type Row =
+  | { readonly kind: 'message'; readonly m: MessageColumns; readonly full: MessageRecord | undefined; readonly json: string }
+  | { readonly kind: 'receipt'; readonly r: ReceiptRecord }
+  | { readonly kind: 'mo'; readonly r: MoRecord; readonly json: string }
+
+function rowOfRecord(r: ArchiveRecord): Row {
+  switch (r.kind) {
+    case 'message':
+      return { kind: 'message', m: r, full: r, json: JSON.stringify(r) }
+    case 'receipt':
+      return { kind: 'receipt', r }
+    case 'mo':
+      return { kind: 'mo', r, json: JSON.stringify(r) }
+  }
+}
+
+function rowOfPayload(json: string): Row {
+  const m = messageColumns(json)
+  if (m) return { kind: 'message', m, full: undefined, json }
+  const r = JSON.parse(json) as ArchiveRecord
+  return r.kind === 'message' ? { kind: 'message', m: r, full: r, json } : r.kind === 'receipt' ? { kind: 'receipt', r } : { kind: 'mo', r, json }
+}
+
+const rowTime = (row: Row): number => (row.kind === 'message' ? row.m.received_at : row.r.at)
+
 interface DayDb {
   readonly db: Database.Database
-  readonly insertMessage: Database.Statement
-  readonly insertReceipt: Database.Statement
-  readonly insertMo: Database.Statement
-  /** `payloads[i]`, when given, is `records[i]` as JSON: stored as is instead of serialised again. */
-  readonly writeBatch: (records: readonly ArchiveRecord[], payloads?: readonly string[]) => void
+  /**
+   * A file created before the text left the columns: its messages table still has `text` and
+   * `carrier_message_ids`, which its inserts fill and its text filter reads.
+   */
+  readonly legacy: boolean
+  readonly writeBatch: (rows: readonly Row[]) => void
 }
 
 function openDay(file: string): DayDb {
@@ -72,9 +103,13 @@ function openDay(file: string): DayDb {
   db.pragma('synchronous = FULL')
   db.pragma('busy_timeout = 5000')
   db.exec(SCHEMA)
+  const legacy = db.prepare(`SELECT 1 FROM pragma_table_info('messages') WHERE name = 'text'`).get() !== undefined
   const insertMessage = db.prepare(
-    `INSERT INTO messages (id, received_at, system_id, source_addr, destination_addr, verdict, rule,
-     category, text, carrier_message_ids, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    legacy
+      ? `INSERT INTO messages (id, received_at, system_id, source_addr, destination_addr, verdict, rule,
+         category, text, carrier_message_ids, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+      : `INSERT INTO messages (id, received_at, system_id, source_addr, destination_addr, verdict, rule,
+         category, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   )
   const insertReceipt = db.prepare(
     'INSERT INTO receipts (id, at, message_id, state, error, system_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
@@ -83,27 +118,37 @@ function openDay(file: string): DayDb {
     `INSERT INTO mo (id, at, system_id, source_addr, destination_addr, text, record)
      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   )
-  const writeBatch = db.transaction((records: readonly ArchiveRecord[], payloads?: readonly string[]) => {
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]
-      switch (r.kind) {
-        case 'message':
-          insertMessage.run(r.id, r.received_at, r.system_id, r.source_addr, r.destination_addr, r.verdict,
-            r.rule, r.category, r.text, JSON.stringify(r.carrier_message_ids), payloads ? payloads[i] : JSON.stringify(r))
+  const writeBatch = db.transaction((rows: readonly Row[]) => {
+    for (const row of rows) {
+      switch (row.kind) {
+        case 'message': {
+          const m = row.m
+          if (legacy) {
+            const r = row.full ?? (JSON.parse(row.json) as MessageRecord)
+            insertMessage.run(m.id, m.received_at, m.system_id, m.source_addr, m.destination_addr, m.verdict, m.rule, m.category,
+              r.text, JSON.stringify(r.carrier_message_ids), row.json)
+          } else {
+            insertMessage.run(m.id, m.received_at, m.system_id, m.source_addr, m.destination_addr, m.verdict, m.rule, m.category, row.json)
+          }
           break
-        case 'receipt':
+        }
+        case 'receipt': {
+          const r = row.r
           insertReceipt.run(r.id, r.at, r.message_id, r.state, r.error, r.system_id)
           break
-        case 'mo':
-          insertMo.run(r.id, r.at, r.system_id, r.source_addr, r.destination_addr, r.text, payloads ? payloads[i] : JSON.stringify(r))
+        }
+        case 'mo': {
+          const r = row.r
+          insertMo.run(r.id, r.at, r.system_id, r.source_addr, r.destination_addr, r.text, row.json)
           break
+        }
       }
     }
   })
-  return { db, insertMessage, insertReceipt, insertMo, writeBatch }
+  return { db, legacy, writeBatch }
 }
 
-function where(q: ArchiveQuery, timeCol: string): { sql: string; args: unknown[] } {
+function where(q: ArchiveQuery, timeCol: string, textCol: string): { sql: string; args: unknown[] } {
   const parts: string[] = []
   const args: unknown[] = []
   if (q.from !== undefined) (parts.push(`${timeCol} >= ?`), args.push(q.from))
@@ -111,7 +156,7 @@ function where(q: ArchiveQuery, timeCol: string): { sql: string; args: unknown[]
   if (q.account !== undefined) (parts.push('system_id = ?'), args.push(q.account))
   if (q.src !== undefined) (parts.push('source_addr = ?'), args.push(q.src))
   if (q.dst !== undefined) (parts.push('destination_addr = ?'), args.push(q.dst))
-  if (q.text !== undefined) (parts.push('instr(text, ?) > 0'), args.push(q.text))
+  if (q.text !== undefined) (parts.push(`instr(${textCol}, ?) > 0`), args.push(q.text))
   if (q.verdict !== undefined && (q.kind ?? 'message') === 'message') (parts.push('verdict = ?'), args.push(q.verdict))
   return { sql: parts.length ? parts.join(' AND ') : '1', args }
 }
@@ -172,10 +217,10 @@ export function openSqliteSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
     const kind = q.kind ?? 'message'
     const table = kind === 'message' ? 'messages' : 'mo'
     const timeCol = kind === 'message' ? 'received_at' : 'at'
-    const w = where(q, timeCol)
     let left = q.limit ?? Infinity
     for (const day of existingDays()) {
       if (!dayInRange(day, q.from, q.to)) continue
+      const w = where(q, timeCol, kind === 'message' && !dayDb(day).legacy ? `json_extract(record, '$.text')` : 'text')
       let after: [number, string] = [Number.MIN_SAFE_INTEGER, '']
       for (;;) {
         if (closed) throw new GuardError('SG_ERR_ARCHIVE_WRITE', 'sqlite sink closed during query')
@@ -203,19 +248,17 @@ export function openSqliteSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
     }
   }
 
-  function writeByDay(batch: readonly ArchiveRecord[], payloads?: readonly string[]): void {
+  function writeByDay(rows: readonly Row[]): void {
     if (closed) throw new GuardError('SG_ERR_ARCHIVE_WRITE', 'sqlite sink closed')
-    const byDay = new Map<string, { records: ArchiveRecord[]; payloads: string[] | undefined }>()
-    for (let i = 0; i < batch.length; i++) {
-      const r = batch[i]
-      const day = dayOf(r.kind === 'message' ? r.received_at : r.at)
-      let d = byDay.get(day)
-      if (!d) byDay.set(day, (d = { records: [], payloads: payloads ? [] : undefined }))
-      d.records.push(r)
-      if (payloads) d.payloads!.push(payloads[i])
+    const byDay = new Map<string, Row[]>()
+    for (const row of rows) {
+      const day = dayOf(rowTime(row))
+      const list = byDay.get(day)
+      if (list) list.push(row)
+      else byDay.set(day, [row])
     }
     try {
-      for (const [day, d] of byDay) dayDb(day).writeBatch(d.records, d.payloads)
+      for (const [day, list] of byDay) dayDb(day).writeBatch(list)
     } catch (err) {
       throw new GuardError('SG_ERR_ARCHIVE_WRITE', `sqlite: ${(err as Error).message}`, { cause: err })
     }
@@ -224,10 +267,10 @@ export function openSqliteSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
   return {
     kind: 'sqlite',
     async write(batch) {
-      writeByDay(batch)
+      writeByDay(batch.map(rowOfRecord))
     },
     async writePayloads(payloads) {
-      writeByDay(payloads.map((p) => JSON.parse(p) as ArchiveRecord), payloads)
+      writeByDay(payloads.map(rowOfPayload))
     },
     async purge(before) {
       let removed = 0

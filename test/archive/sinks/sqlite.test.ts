@@ -1,7 +1,10 @@
 import t from 'tap'
-import { readdirSync, statSync } from 'node:fs'
+import { mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { openSqliteSink, openSqliteWorkerSink } from '../../../src/archive/sinks/sqlite.js'
+import type { MessageRecord } from '../../../src/archive/record.js'
+import type { MessageRow } from '../../../src/archive/query.js'
 import { sinkContract } from '../sink-contract.js'
 import { collect, message, silentLog, T0 } from '../fixtures.js'
 
@@ -49,4 +52,55 @@ t.test('a worker that cannot start falls back to writing on this thread', async 
   await sink.write([r])
   t.same((await collect(sink.query({}))).map((x) => x.id), [r.id])
   await sink.close()
+})
+
+t.test('a day file with the earlier layout (text and carrier ids as columns) is still written and queried', async (t) => {
+  const dir = t.testdir()
+  mkdirSync(join(dir, 'a'))
+  const old = new Database(join(dir, 'a', 'archive-2026-11-01.sqlite'))
+  old.exec(`CREATE TABLE messages (
+    id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, system_id TEXT NOT NULL, source_addr TEXT NOT NULL,
+    destination_addr TEXT NOT NULL, verdict TEXT NOT NULL, rule TEXT, category TEXT, text TEXT NOT NULL,
+    carrier_message_ids TEXT NOT NULL, record TEXT NOT NULL)`)
+  const before = message({ received_at: T0, text: 'written before 升级' })
+  old.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(before.id, before.received_at, before.system_id,
+    before.source_addr, before.destination_addr, before.verdict, before.rule, before.category, before.text,
+    JSON.stringify(before.carrier_message_ids), JSON.stringify(before))
+  old.close()
+
+  const archived: MessageRecord[] = [before]
+  const sinks = [
+    openSqliteSink({ sink: 'sqlite', path: 'a', open_days: 2, worker: false }, deps(dir)),
+    openSqliteWorkerSink({ sink: 'sqlite', path: 'a', open_days: 2, worker: true }, deps(dir)),
+  ]
+  for (const [k, sink] of sinks.entries()) {
+    const viaRecords = message({ received_at: T0 + 10 * k + 1, text: '验证码 "1"' })
+    const viaPayloads = message({ received_at: T0 + 10 * k + 2, text: '验证码 \\2' })
+    await sink.write([viaRecords])
+    await (sink.writePayloads as NonNullable<typeof sink.writePayloads>)([JSON.stringify(viaPayloads)])
+    archived.push(viaRecords, viaPayloads)
+    const all = (await collect(sink.query({}))) as MessageRow[]
+    t.same(all.map(({ receipts: _, ...r }) => r), archived, 'returned exactly as archived')
+    t.same((await collect(sink.query({ text: '验证码' }))).map((r) => r.id), archived.slice(1).map((r) => r.id))
+    t.same((await collect(sink.query({ text: '升级' }))).map((r) => r.id), [before.id])
+    await sink.close()
+  }
+  const db = new Database(join(dir, 'a', 'archive-2026-11-01.sqlite'), { readonly: true })
+  t.same(db.prepare('SELECT count(*) AS n FROM messages WHERE text LIKE ?').get('验证码%'), { n: 4 }, 'new rows fill the old columns')
+  db.close()
+})
+
+t.test('a new day file keeps the text only in the record', async (t) => {
+  const dir = t.testdir()
+  const sink = openSqliteSink({ sink: 'sqlite', path: 'a', open_days: 2, worker: false }, deps(dir))
+  const r = message({ text: 'a "quoted" 测试\n' })
+  await sink.write([r])
+  t.same((await collect(sink.query({ text: '"quoted" 测' }))).map((x) => x.id), [r.id])
+  t.same(await collect(sink.query({ text: 'absent' })), [])
+  await sink.close()
+  const db = new Database(join(dir, 'a', 'archive-2026-11-01.sqlite'), { readonly: true })
+  const cols = (db.prepare(`SELECT name FROM pragma_table_info('messages')`).all() as { name: string }[]).map((c) => c.name)
+  t.notOk(cols.includes('text'))
+  t.notOk(cols.includes('carrier_message_ids'))
+  db.close()
 })
