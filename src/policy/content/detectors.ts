@@ -2,8 +2,7 @@
 // view of the text: folded like the match view (width, case, traditional forms) but with punctuation kept
 // and blanks and symbols removed, so `w w w . x . example`, `ｖ　ｘ：ａｂｃ` and `微♥：abc` read as written
 // without their interference characters. Spans are reported in original-text indices.
-import type { Folded } from './normalize.js'
-import { foldedString } from './normalize.js'
+import { foldedString, foldInto, type Folded, type FoldTable } from './normalize.js'
 
 export const DetectorKinds = [
   'link',
@@ -71,47 +70,98 @@ export function execAll(re: RegExp, s: string, each: (m: RegExpExecArray) => voi
   }
 }
 
-/** Runs every detector over the detector view `view` of `text`. */
-export function detect(text: string, view: Folded, opts: DetectOptions = {}): DetectorHit[] {
+// Cues: characters at least one of which every match of a detector regex contains, so a text without any
+// skips that regex (and, without any cue at all, the detector view). Every cue is a letter or a digit, which
+// the match view keeps exactly as the detector view does, so the cues are read off the match view the scan
+// has already folded. A new regex alternative needs its cue here.
+const DIGIT_CUE = 1 // MOBILE_RE, QQ_RE: the number itself
+const LATIN_CUE = 2 // URL_RE (the top label), WECHAT_RE (the id), and v / w / q in OBFUSCATED_RE and qq in CONTACT_WORD_RE
+const OBFUSCATED_CUE = 4 // OBFUSCATED_RE's Chinese-only alternatives: 威信 … 维信, 威芯, 加薇, 扣扣, 企鹅号, 微:
+const CONTACT_CUE = 8 // CONTACT_WORD_RE's Chinese-only alternatives: 加我, 微信号, 私聊, 联系我, 找我
+/** All cues: what `detect` assumes when not told. */
+const ALL_CUES = DIGIT_CUE | LATIN_CUE | OBFUSCATED_CUE | CONTACT_CUE
+
+const CUES = (() => {
+  const t = new Uint8Array(0x10000)
+  for (let c = 0x30; c <= 0x39; c++) t[c] = DIGIT_CUE
+  for (let c = 0x61; c <= 0x7a; c++) t[c] = LATIN_CUE
+  for (const ch of '威薇位徽卫危维扣抠寇企微') t[ch.charCodeAt(0)] |= OBFUSCATED_CUE
+  for (const ch of '加微私联找') t[ch.charCodeAt(0)] |= CONTACT_CUE
+  return t
+})()
+
+/** The cues among the first `length` units of a match-view fold. */
+function detectorCues(units: Uint16Array, length: number): number {
+  let cues = 0
+  for (let i = 0; i < length && cues !== ALL_CUES; i++) cues |= CUES[units[i]]
+  return cues
+}
+
+/**
+ * Runs every detector over the detector view `view` of `text`. `cues` (from `detectorCues`) names the
+ * regexes that can match at all; the others are skipped, which changes nothing but the time taken.
+ */
+export function detect(text: string, view: Folded, opts: DetectOptions = {}, cues = ALL_CUES): DetectorHit[] {
   const out: DetectorHit[] = []
   const s = foldedString(view)
-  const at = (i: number) => view.offsets[i]
-  const push = (kind: DetectorKind, m: RegExpExecArray) =>
-    out.push({ kind, start: at(m.index), end: at(m.index + m[0].length - 1), value: m[0] })
-
-  if (s.includes('.')) {
-    execAll(URL_RE, s, (m) => {
-      const host = m[1].replace(/^www\./, '')
-      if (opts.allowedHosts && matchHost(host, opts.allowedHosts)) return
-      push('link', m)
-      if (matchHost(host, SHORTENER_HOSTS)) push('shortlink', m)
-    })
-  }
+  if ((cues & LATIN_CUE) !== 0 && s.includes('.')) links(s, view, opts, out)
   let contact = false
-  execAll(MOBILE_RE, s, (m) => {
-    push('mobile', m)
-    push('contact', m)
-    contact = true
-  })
-  execAll(QQ_RE, s, (m) => {
-    push('qq', m)
-    push('contact', m)
-    contact = true
-  })
-  execAll(WECHAT_RE, s, (m) => {
-    push('wechat', m)
-    push('contact', m)
-    contact = true
-  })
-  execAll(OBFUSCATED_RE, s, (m) => {
-    push('contact_obfuscated', m)
-    if (!contact) push('contact', m)
-  })
-  if (!contact) execAll(CONTACT_WORD_RE, s, (m) => push('contact', m))
-  const sig = SIGNATURE_RE.exec(text)
-  if (sig) out.push({ kind: 'signature', start: sig.index, end: sig.index + sig[0].length - 1, value: sig[0].trim() })
-  else out.push({ kind: 'unsigned', start: 0, end: Math.max(0, text.length - 1), value: '' })
+  if ((cues & DIGIT_CUE) !== 0) {
+    contact = collect(MOBILE_RE, s, view, out, 'mobile', 'contact') || contact
+    contact = collect(QQ_RE, s, view, out, 'qq', 'contact') || contact
+  }
+  if ((cues & LATIN_CUE) !== 0) contact = collect(WECHAT_RE, s, view, out, 'wechat', 'contact') || contact
+  if ((cues & (LATIN_CUE | OBFUSCATED_CUE)) !== 0) collect(OBFUSCATED_RE, s, view, out, 'contact_obfuscated', contact ? null : 'contact')
+  if (!contact && (cues & (LATIN_CUE | CONTACT_CUE)) !== 0) collect(CONTACT_WORD_RE, s, view, out, 'contact', null)
+  out.push(signatureHit(text))
   return out
+}
+
+/**
+ * `detect` as the scan runs it: the cues come from `match`, the text's match-view fold, and the detector view
+ * is folded (into `view`, through `table`) only when some regex can match.
+ */
+export function detectCued(text: string, match: Folded, table: FoldTable, view: Folded, opts: DetectOptions = {}): DetectorHit[] {
+  const cues = detectorCues(match.units, match.length)
+  return cues === 0 ? [signatureHit(text)] : detect(text, foldInto(text, table, view), opts, cues)
+}
+
+/** Records every match of `re` in `s` as `kind` (and `also`); true when there was one. */
+function collect(re: RegExp, s: string, view: Folded, out: DetectorHit[], kind: DetectorKind, also: DetectorKind | null): boolean {
+  re.lastIndex = 0
+  let found = false
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    const hit = viewHit(kind, m, view)
+    out.push(hit)
+    if (also !== null) out.push({ ...hit, kind: also })
+    found = true
+  }
+  return found
+}
+
+function links(s: string, view: Folded, opts: DetectOptions, out: DetectorHit[]): void {
+  URL_RE.lastIndex = 0
+  for (let m = URL_RE.exec(s); m !== null; m = URL_RE.exec(s)) {
+    const host = m[1].replace(/^www\./, '')
+    if (opts.allowedHosts && matchHost(host, opts.allowedHosts)) continue
+    const hit = viewHit('link', m, view)
+    out.push(hit)
+    if (matchHost(host, SHORTENER_HOSTS)) out.push({ ...hit, kind: 'shortlink' })
+  }
+}
+
+const viewHit = (kind: DetectorKind, m: RegExpExecArray, view: Folded): DetectorHit => ({
+  kind,
+  start: view.offsets[m.index],
+  end: view.offsets[m.index + m[0].length - 1],
+  value: m[0],
+})
+
+function signatureHit(text: string): DetectorHit {
+  const sig = SIGNATURE_RE.exec(text)
+  return sig
+    ? { kind: 'signature', start: sig.index, end: sig.index + sig[0].length - 1, value: sig[0].trim() }
+    : { kind: 'unsigned', start: 0, end: Math.max(0, text.length - 1), value: '' }
 }
 
 /** The 【…】 signature at the start or end of a text, without brackets, or null. */

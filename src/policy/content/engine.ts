@@ -5,7 +5,7 @@
 import { pinyin } from 'pinyin-pro'
 import { VendorStatus } from '../../smpp/status.js'
 import { buildAutomaton, type Automaton } from './aho-corasick.js'
-import { detect, DetectorKinds, execAll, type DetectorHit, type DetectorKind } from './detectors.js'
+import { detectCued, DetectorKinds, execAll, type DetectorHit, type DetectorKind } from './detectors.js'
 import { createFolded, foldInto, foldTables, foldedString, normalize, DROP } from './normalize.js'
 import { SPLIT_FORMS } from './data/split.js'
 import { phoneticKey, phoneticTable } from './phonetic.js'
@@ -518,7 +518,7 @@ function createEngine(
         }
       }
     }
-    const detectors = detect(text, foldInto(text, tables.view, view), opts)
+    const detectors = detectCued(text, f, tables.view, view, opts)
     for (let di = 0; di < detectors.length; di++) {
       const d = detectors[di]
       const users = byDetector.get(d.kind)

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { detect, signatureOf } from '../../../src/policy/content/detectors.js'
+import fc from 'fast-check'
+import { detect, detectCued, signatureOf, type DetectOptions } from '../../../src/policy/content/detectors.js'
 import { createFolded, foldInto, foldTables } from '../../../src/policy/content/normalize.js'
 
 function kinds(text: string, allowedHosts?: string[]): string[] {
@@ -42,4 +43,37 @@ t.test('signature at the start or the end, or none', async (t) => {
   t.equal(signatureOf('您好，没有签名'), null)
   t.ok(kinds('您好').includes('unsigned='))
   t.ok(kinds('【甲】您好').includes('signature=【甲】'))
+})
+
+// The scan skips the regexes (and the detector view) for which the text has no cue: that must only save
+// time. Texts are made of whole matches of the regexes' alternatives (alone they carry just their own cue),
+// look-alikes that are not matches, and noise.
+const MATCHES = ['http://a.example', 'www.x.cn', 't.cn/ab', 'a.b.example/x?y=1', '8.xyz', '13812345678', '+8613912345678', 'qq12345', 'q:123456',
+  '扣扣号:123456', '企鹅123456', '抠抠群12345', '微信abcdef', 'wx:abcdefg', 'v:abc_def', '威芯号abcdefg', 'v信', '威信', '薇信', '位信',
+  '徽信', '卫信', '危信', '维信', '威芯', '薇芯', '徽芯', '卫芯', '位芯', 'v芯', '加薇', '加v', '+vx', '＋wx', '加wx', '扣扣', '抠抠', '寇寇',
+  '企鹅号', '加q', 'q群', '微:', '薇:', 'v:', '加微信', '加我微信', '微信号', '加qq', 'qq号', '加我', '私聊', '私信我', '联系我', '找我',
+  'ＱＱ：１２３４５６', 'ＶＸ：ｙｄｘ０１', '威 信', '微♥：abcdef', '維信', '聯系我']
+const NOISE = ['', ' ', '.', ':', '：', '-', '_', '/', '　', '\u200b', '♥', '🎲', '【云帆】', '的', '是', '您好', '信', '芯', '号', '群', '我', '聊',
+  '系', '鹅', '1', '9', 'a', 'z', 'x', 'Q', '订单']
+const pieceText = fc.array(fc.constantFrom(...MATCHES, ...NOISE), { maxLength: 8 }).map((a) => a.join(''))
+const anyText = fc.oneof(pieceText, fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme-ascii', maxLength: 40 }))
+
+t.test('skipping the regexes a text has no cue for changes no detector hit', async (t) => {
+  const { match, view } = foldTables()
+  const m = createFolded()
+  const v = createFolded()
+  const same = (text: string, opts: DetectOptions) =>
+    JSON.stringify(detectCued(text, foldInto(text, match, m), view, v, opts)) === JSON.stringify(detect(text, foldInto(text, view, createFolded()), opts))
+  const own = { allowedHosts: ['t.cn', 'a.example'] }
+  for (const x of MATCHES) {
+    for (const n of NOISE) {
+      for (const text of [n + x, x + n]) {
+        if (!same(text, {}) || !same(text, own)) t.fail(text)
+      }
+    }
+  }
+  fc.assert(
+    fc.property(anyText, fc.boolean(), (text, withOwn) => same(text, withOwn ? own : {})),
+    { numRuns: 5000, seed: 7 },
+  )
 })
