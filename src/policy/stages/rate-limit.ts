@@ -13,6 +13,7 @@ import { FailModeSchema } from '../../state/config.js'
 import type { WindowCap, TokenBucket } from '../../state/types.js'
 import { VendorStatus } from '../../smpp/status.js'
 import { CommandStatus } from '../../smpp/constants.js'
+import { base36 } from '../../util/base36.js'
 
 const Window = z.strictObject({ window_s: z.number().int().min(1), limit: z.number().int().min(0) })
 type Window = z.infer<typeof Window>
@@ -77,7 +78,30 @@ function hashUnits(units: Uint16Array, length: number): string {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)
+  return base36(4294967296 * (2097151 & h2) + (h1 >>> 0))
+}
+
+/** A cap whose key is filled in per message. */
+interface CapSlot {
+  key: string
+  readonly window_ms: number
+  readonly limit: number
+}
+
+/**
+ * The caps one kind of message is counted against, built once: with text, and without (binary messages
+ * skip the duplicate check). The synchronous backend reads the request before it returns, so the sync path
+ * fills in the keys and hands over the same objects, allocating nothing per message; the promise path copies.
+ */
+interface CapPlan {
+  readonly templates: readonly CapTemplate[]
+  readonly caps: readonly CapSlot[]
+  readonly req: { now: number; offset_ms: number; readonly bucket: TokenBucket | undefined; readonly caps: readonly CapSlot[] }
+}
+
+function capPlan(templates: readonly CapTemplate[], bucket: TokenBucket | undefined): CapPlan {
+  const caps = templates.map((c) => ({ key: '', window_ms: c.window_ms, limit: c.limit }))
+  return { templates, caps, req: { now: 0, offset_ms: 0, bucket, caps } }
 }
 
 export default defineStage({
@@ -99,6 +123,8 @@ export default defineStage({
     const folded = createFolded()
     const fail = cfg.on_state_error
     const sync = state.sync
+    const withText = capPlan(caps, bucket)
+    const binary = capPlan(caps.filter((c) => !c.duplicate), bucket)
 
     return (msg, ctx) => {
       const now = ctx.now
@@ -113,30 +139,28 @@ export default defineStage({
         foldInto(msg.text, table, folded)
         hash = hashUnits(folded.units, folded.length)
       }
-      // One cap list per message: binary messages (no text) skip the duplicate check, so the list is
-      // mapped back to its templates through `used`.
-      const list: WindowCap[] = []
-      const used: CapTemplate[] = []
+      const plan = hash ? withText : binary
+      const used = plan.templates
       // The windows of one prefix come together: one key string for all of them, so the backend's "same key
       // as the cap before" test is a pointer comparison and not a walk over two cons-string trees.
       let key = ''
-      for (let i = 0; i < caps.length; i++) {
-        const c = caps[i]
-        if (c.duplicate && !hash) continue
-        if (i === 0 || caps[i - 1].prefix !== c.prefix) key = c.duplicate ? `${c.prefix}${d}:${hash}` : c.prefix + d
-        list.push({ key, window_ms: c.window_ms, limit: c.limit })
-        used.push(c)
+      for (let i = 0; i < used.length; i++) {
+        const c = used[i]
+        if (i === 0 || used[i - 1].prefix !== c.prefix) key = c.duplicate ? `${c.prefix}${d}:${hash}` : c.prefix + d
+        plan.caps[i].key = key
       }
-      const req = { now, offset_ms, bucket, caps: list }
       if (sync) {
+        plan.req.now = now
+        plan.req.offset_ms = offset_ms
         try {
-          const r = sync.consume(req)
+          const r = sync.consume(plan.req)
           return r.ok ? PASS : r.failed === 'bucket' ? THROTTLED : used[r.failed].hit
         } catch (err) {
           return stateFailure(state, 'rate_limit', fail, err)
         }
       }
-      return state.consume(req).then(
+      const caps: WindowCap[] = plan.caps.map((c) => ({ key: c.key, window_ms: c.window_ms, limit: c.limit }))
+      return state.consume({ now, offset_ms, bucket, caps }).then(
         (r) => (r.ok ? PASS : r.failed === 'bucket' ? THROTTLED : used[r.failed].hit),
         (err: unknown) => stateFailure(state, 'rate_limit', fail, err),
       )
