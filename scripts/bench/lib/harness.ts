@@ -103,7 +103,9 @@ export async function startProxy(yaml: string, port: number): Promise<ChildProce
   writeFileSync(file, yaml)
   // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the proxy there when it stops (`--cpu-prof`).
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)] : []
-  const child = spawn(process.execPath, [...prof, join(ROOT, 'dist/cli.js'), 'run', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
+  // BENCH_PROXY_FLAGS: extra Node/V8 flags for the proxy only (e.g. a heap setting to compare).
+  const flags = (process.env.BENCH_PROXY_FLAGS ?? '').split(' ').filter(Boolean)
+  const child = spawn(process.execPath, [...flags, ...prof, join(ROOT, 'dist/cli.js'), 'run', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
   children.add(child)
   child.on('exit', () => children.delete(child))
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`smpp-guard exited with ${code} before listening`))))
