@@ -43,12 +43,16 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
   edgeStart[nodeCount] = edges
   const edgeChar = new Uint16Array(edges)
   const edgeNext = new Int32Array(edges)
+  // Bit `c mod 32` is set for every child unit `c`: below the root most units continue no pattern, and a
+  // clear bit says so without the bisection (a set one may be another unit with the same low bits).
+  const childBits = new Int32Array(nodeCount)
   for (let n = 0; n < nodeCount; n++) {
     const sorted = [...children[n].entries()].sort((a, b) => a[0] - b[0])
     let e = edgeStart[n]
     for (const [c, next] of sorted) {
       edgeChar[e] = c
       edgeNext[e] = next
+      childBits[n] |= 1 << (c & 31)
       e++
     }
   }
@@ -104,7 +108,7 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
           if (node === 0) {
             next = root[c]
             if (next === 0) break
-          } else {
+          } else if (((childBits[node] >>> c) & 1) !== 0) {
             let lo = edgeStart[node]
             let hi = edgeStart[node + 1] - 1
             while (lo <= hi) {

@@ -45,3 +45,14 @@ t.test('property: same hits as a naive search, over a small alphabet that forces
     { numRuns: 300 },
   )
 })
+
+t.test('property: units that share their low five bits (a A !, 赌 l) are told apart below the root', async (t) => {
+  const alphabet = ['a', 'A', '!', '赌', 'l', 'b']
+  const word = fc.string({ unit: fc.constantFrom(...alphabet), minLength: 1, maxLength: 4 })
+  fc.assert(
+    fc.property(fc.uniqueArray(word, { maxLength: 12 }), fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 40 }), (ps, text) => {
+      return JSON.stringify(all(ps, text)) === JSON.stringify(naive(ps, text))
+    }),
+    { numRuns: 500 },
+  )
+})
