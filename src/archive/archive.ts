@@ -172,16 +172,20 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
       const batch = await (ahead ?? reader.next(cfg.spool.batch_records))
       ahead = undefined
       if (!batch) return
-      const full = batch.payloads.length >= cfg.spool.batch_records
+      const full = batch.count >= cfg.spool.batch_records
       if (!stopping && full) ahead = reader.next(cfg.spool.batch_records)
-      const first = JSON.parse(batch.payloads[0]) as ArchiveRecord
+      const first = batch.first
       // When the record was appended, near enough: a long message is received long before it is decided.
       e.pendingSince = first.kind === 'message' ? first.decided_at : first.at
       for (;;) {
         if (stopping) return settle()
         try {
           const sink = await openSink(e)
-          await (sink.writePayloads ? sink.writePayloads(batch.payloads) : sink.write(batch.records))
+          await (sink.writeFrames
+            ? sink.writeFrames(batch.frames())
+            : sink.writePayloads
+              ? sink.writePayloads(batch.payloads)
+              : sink.write(batch.records))
           break
         } catch (err) {
           failures++
@@ -199,7 +203,7 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
         log.warn({ sink: label, failures }, 'archive sink recovered')
         failures = 0
       }
-      records.inc(batch.payloads.length)
+      records.inc(batch.count)
       await reader.commit(batch)
       if (reader.isCaughtUp()) e.pendingSince = undefined
       updateGauges()

@@ -24,6 +24,11 @@ export interface Sink {
    * thread) skips parsing and re-serialising it on the proxy's thread.
    */
   writePayloads?(payloads: readonly string[]): Promise<void>
+  /**
+   * The same, given the records as the spool framed them (`frame.ts`), in a buffer the sink may keep or
+   * transfer: bytes cross to a worker thread cheaper than strings and bind as SQLite text without transcoding.
+   */
+  writeFrames?(frames: Buffer): Promise<void>
   /** Removes every day that ends at or before `before` (epoch ms); returns how many days were removed. */
   purge(before: number): Promise<number>
   /** Records matching `q` in time order, messages with their receipts joined. */

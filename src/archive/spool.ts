@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import type { Logger } from 'pino'
 import { GuardError } from '../errors.js'
+import { FRAME_HEADER as HEADER, frame, framePayloads } from './frame.js'
 import type { ArchiveRecord } from './record.js'
 
 export interface SpoolOptions {
@@ -31,10 +32,19 @@ export interface SpoolDeps {
   readonly onFull?: (full: boolean, refused: boolean) => void
 }
 
+/** Each form is made on first use: a drainer takes the one its sink stores. */
 export interface SpoolBatch {
-  /** Each record's JSON as spooled; `records` parses them on first use. */
+  readonly count: number
+  /** Each record's JSON as spooled. */
   readonly payloads: readonly string[]
   readonly records: readonly ArchiveRecord[]
+  /** The first record, parsed alone. */
+  readonly first: ArchiveRecord
+  /**
+   * The records' frames as spooled (`frame.ts`), back to back, in a new buffer of exactly their size on
+   * each call, so the caller may transfer it to another thread.
+   */
+  frames(): Buffer
   /** Opaque position after the batch: hand it back to `commit`. */
   readonly end: Position
 }
@@ -61,7 +71,6 @@ export interface SpoolStats {
   readonly bytes: number
 }
 
-const HEADER = 8
 const MAX_FRAME = 64 * 1024 * 1024
 const READ_CHUNK = 1024 * 1024
 /** Share of `max_bytes` past which new work is refused; the rest is headroom for records already owed. */
@@ -82,21 +91,12 @@ const SEGMENT_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND | fsc.O_DSYNC
 const openSegment = (file: string): Promise<FileHandle> => openFile(file, SEGMENT_FLAGS, 0o600)
 
 /**
- * Recently written records kept in memory: a drainer that keeps up takes them from here instead of
- * reading the segment back, checking its CRC and decoding its text again. A drainer lingering
- * `linger_ms` at 10,000 records/s is ~1,000 behind. Records, not bytes: about 4 MB of strings held (a
- * message record with Chinese text is a two-byte string of ~500 characters).
+ * Recently written records kept in memory, as JSON and as frames: a drainer that keeps up takes them from
+ * here instead of reading the segment back, checking its CRC and decoding its text again. A drainer
+ * lingering `linger_ms` at 10,000 records/s is ~1,000 behind. Records, not bytes: about 8 MB held (a message
+ * record with Chinese text is a two-byte string of ~500 characters and a frame of about as many bytes).
  */
 const RECENT = 4096
-
-function frame(json: string): Buffer {
-  const len = Buffer.byteLength(json)
-  const buf = Buffer.allocUnsafe(HEADER + len)
-  buf.writeUInt32BE(len, 0)
-  buf.write(json, HEADER, 'utf8')
-  buf.writeUInt32BE(crc32(buf.subarray(HEADER)), 4)
-  return buf
-}
 
 /** Whole, valid frames in `buf` from `start`: count and the offset after the last one. */
 function scanFrames(buf: Buffer, start = 0, limit = buf.length): { count: number; end: number } {
@@ -148,8 +148,8 @@ export class Spool {
   private readonly recentSeq = new Float64Array(RECENT).fill(-1)
   private readonly recentSegment = new Float64Array(RECENT)
   private readonly recentOffset = new Float64Array(RECENT)
-  private readonly recentSize = new Int32Array(RECENT)
   private readonly recentJson: (string | undefined)[] = new Array<string | undefined>(RECENT)
+  private readonly recentFrame: (Buffer | undefined)[] = new Array<Buffer | undefined>(RECENT)
   private waiters: Waiter[] = []
   private flushing: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
@@ -403,8 +403,8 @@ export class Spool {
       this.recentSeq[i] = seq
       this.recentSegment[i] = this.segment
       this.recentOffset[i] = offset
-      this.recentSize[i] = frames[k].length
       this.recentJson[i] = jsons[k]
+      this.recentFrame[i] = frames[k]
       offset += frames[k].length
     }
   }
@@ -412,21 +412,25 @@ export class Spool {
   /** @internal Up to `max` records from `pos` when they are all still in memory, else undefined. */
   recent(pos: Position, max: number): SpoolBatch | undefined {
     const payloads: string[] = []
+    const frames: Buffer[] = []
     let seq = pos.seq
     let offset = pos.offset
     while (payloads.length < max && seq < this.writtenSeq) {
       const i = seq % RECENT
       if (this.recentSeq[i] !== seq || this.recentSegment[i] !== pos.segment || this.recentOffset[i] !== offset) break
+      const f = this.recentFrame[i] as Buffer
       payloads.push(this.recentJson[i] as string)
-      offset += this.recentSize[i]
+      frames.push(f)
+      offset += f.length
       seq++
     }
-    return payloads.length === 0 ? undefined : batchOf(payloads, { segment: pos.segment, offset, seq })
+    return payloads.length === 0 ? undefined : new Batch(frames, payloads.length, payloads, { segment: pos.segment, offset, seq })
   }
 
   private forgetRecent(): void {
     this.recentSeq.fill(-1)
     this.recentJson.fill(undefined)
+    this.recentFrame.fill(undefined)
   }
 
   private async cutBack(): Promise<boolean> {
@@ -631,30 +635,37 @@ class ReaderImpl implements SpoolReader {
     }
     const limit = this.spool.segmentSize(segment) as number
     const fh = await this.fileFor(segment)
-    const payloads: string[] = []
+    // Runs of whole frames as views of the chunks read; decoded only if the sink asks for JSON.
+    const runs: Buffer[] = []
+    let count = 0
     let buf: Buffer = Buffer.alloc(0)
     let bufStart = offset
+    let runStart = 0
     let pos = offset
-    while (payloads.length < max && pos < limit) {
+    while (count < max && pos < limit) {
       if (pos + HEADER > bufStart + buf.length) {
+        if (pos > bufStart + runStart) runs.push(buf.subarray(runStart, pos - bufStart))
         buf = await readAt(fh, pos, Math.min(READ_CHUNK, limit - pos))
         bufStart = pos
+        runStart = 0
       }
       const rel = pos - bufStart
       const len = buf.readUInt32BE(rel)
       if (rel + HEADER + len > buf.length) {
+        if (rel > runStart) runs.push(buf.subarray(runStart, rel))
         buf = await readAt(fh, pos, Math.max(HEADER + len, Math.min(READ_CHUNK, limit - pos)))
         bufStart = pos
+        runStart = 0
         continue
       }
-      const payload = buf.subarray(rel + HEADER, rel + HEADER + len)
-      if (len > MAX_FRAME || crc32(payload) !== buf.readUInt32BE(rel + 4)) {
+      if (len > MAX_FRAME || crc32(buf.subarray(rel + HEADER, rel + HEADER + len)) !== buf.readUInt32BE(rel + 4)) {
         throw new GuardError('SG_ERR_ARCHIVE_WRITE', `spool segment ${segment} corrupt at offset ${pos}`)
       }
-      payloads.push(payload.toString('utf8'))
+      count++
       pos += HEADER + len
     }
-    return batchOf(payloads, { segment, offset: pos, seq: seq + payloads.length })
+    if (pos > bufStart + runStart) runs.push(buf.subarray(runStart, pos - bufStart))
+    return count === 0 ? null : new Batch(runs, count, undefined, { segment, offset: pos, seq: seq + count })
   }
 
   private async fileFor(segment: number): Promise<FileHandle> {
@@ -692,14 +703,46 @@ class ReaderImpl implements SpoolReader {
   }
 }
 
-function batchOf(payloads: string[], end: Position): SpoolBatch {
-  let records: ArchiveRecord[] | undefined
-  return {
-    payloads,
-    end,
-    get records() {
-      return (records ??= payloads.map((p) => JSON.parse(p) as ArchiveRecord))
-    },
+class Batch implements SpoolBatch {
+  readonly count: number
+  readonly end: Position
+  /** Frames back to back across the pieces. */
+  private readonly pieces: readonly Buffer[]
+  private json: string[] | undefined
+  private parsed: ArchiveRecord[] | undefined
+  private firstRecord: ArchiveRecord | undefined
+
+  /** `json`, when known, is each of the `count` records' JSON. */
+  constructor(pieces: readonly Buffer[], count: number, json: string[] | undefined, end: Position) {
+    this.pieces = pieces
+    this.json = json
+    this.end = end
+    this.count = count
+  }
+
+  get payloads(): readonly string[] {
+    return (this.json ??= framePayloads(this.frames()).map((p) => p.toString('utf8')))
+  }
+
+  get records(): readonly ArchiveRecord[] {
+    return (this.parsed ??= this.payloads.map((p) => JSON.parse(p) as ArchiveRecord))
+  }
+
+  get first(): ArchiveRecord {
+    if (this.firstRecord) return this.firstRecord
+    const p = this.pieces[0]
+    const json = this.json ? this.json[0] : p.toString('utf8', HEADER, HEADER + p.readUInt32BE(0))
+    return (this.firstRecord = JSON.parse(json) as ArchiveRecord)
+  }
+
+  frames(): Buffer {
+    let bytes = 0
+    for (const p of this.pieces) bytes += p.length
+    // Its own ArrayBuffer: a view of the pool or of a read chunk would take all of it across a thread.
+    const out = Buffer.from(new ArrayBuffer(bytes))
+    let off = 0
+    for (const p of this.pieces) off += p.copy(out, off)
+    return out
   }
 }
 

@@ -1,6 +1,7 @@
 // What every archive sink must do (STYLE rule 13). Each sink's test calls `sinkContract` with a factory
 // that opens a fresh, empty sink; the contract closes what it opens.
 import type { Test } from 'tap'
+import { frame } from '../../src/archive/frame.js'
 import type { Sink } from '../../src/archive/sink.js'
 import type { ArchiveQuery, MessageRow, QueryRow } from '../../src/archive/query.js'
 import type { ArchiveRecord } from '../../src/archive/record.js'
@@ -60,13 +61,16 @@ export function sinkContract(t: Test, open: OpenSink): Promise<void> {
 
     const sink = await open()
     t.teardown(() => sink.close())
-    // A sink that takes the spooled JSON texts directly gets them that way, as the drainer sends them.
+    // A sink that takes the spooled frames or JSON texts directly gets them that way, as the drainer sends them.
+    const writeFramed = (records: ArchiveRecord[]) =>
+      sink.writeFrames ? sink.writeFrames(Buffer.concat(records.map((r) => frame(JSON.stringify(r))))) : writeSpooled(records)
     const writeSpooled = (records: ArchiveRecord[]) =>
       sink.writePayloads ? sink.writePayloads(records.map((r) => JSON.stringify(r))) : sink.write(records)
     await sink.write(all.slice(0, 4))
-    await writeSpooled(all.slice(4))
+    await writeFramed(all.slice(4))
     // Redelivery after a failed or interrupted drain: nothing may be duplicated.
     await writeSpooled(all)
+    await writeFramed(all)
     await sink.write(all)
 
     const q = (query: ArchiveQuery) => collect(sink.query(query))

@@ -2,6 +2,7 @@ import t from 'tap'
 import { appendFileSync, readdirSync, statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
+import { framePayloads } from '../../src/archive/frame.js'
 import { Spool, type SpoolOptions } from '../../src/archive/spool.js'
 import type { ArchiveRecord } from '../../src/archive/record.js'
 import { message, silentLog, T0 } from './fixtures.js'
@@ -87,20 +88,30 @@ t.test('a reader that keeps up and one far behind get the same records, from mem
   // More records than the spool keeps in memory, so the slow reader's first ones come from the files.
   const records = Array.from({ length: 10000 }, (_, i) => message({ received_at: T0 + i, text: `第${i}条` }))
   const fastPayloads: string[] = []
+  const fastFrames: Buffer[] = []
   for (let i = 0; i < records.length; i += 500) {
     await Promise.all(records.slice(i, i + 500).map((r) => spool.append(r)))
     while (!fast.isCaughtUp()) {
       const b = (await fast.next(300)) as NonNullable<Awaited<ReturnType<typeof fast.next>>>
       fastPayloads.push(...b.payloads)
+      fastFrames.push(b.frames())
+      t.equal(b.first.id, (JSON.parse(b.payloads[0]) as ArchiveRecord).id)
       await fast.commit(b)
     }
   }
   const slowPayloads: string[] = []
+  const slowFrames: Buffer[] = []
   while (!slow.isCaughtUp()) {
     const b = (await slow.next(700)) as NonNullable<Awaited<ReturnType<typeof slow.next>>>
+    const frames = b.frames()
+    t.equal(b.first.id, (JSON.parse(b.payloads[0]) as ArchiveRecord).id)
+    t.same(framePayloads(frames).map((p) => p.toString('utf8')), b.payloads, 'frames hold the JSON the batch gives')
+    t.equal(frames.byteOffset + frames.byteLength, frames.buffer.byteLength, 'frames have an ArrayBuffer of their own')
     slowPayloads.push(...b.payloads)
+    slowFrames.push(frames)
     await slow.commit(b)
   }
+  t.ok(Buffer.concat(fastFrames).equals(Buffer.concat(slowFrames)), 'identical frames from memory and from the files')
   t.equal(fastPayloads.length, records.length)
   t.ok(fastPayloads.every((p, i) => p === slowPayloads[i]), 'identical texts in the same order')
   t.same(slowPayloads.map((p) => (JSON.parse(p) as ArchiveRecord).id), records.map((r) => r.id))

@@ -26,13 +26,15 @@ const LEADING = new RegExp(
 )
 
 /** A matched JSON string's value; only one with an escape needs the parser. */
-const text = (quoted: string): string => (quoted.indexOf('\\') === -1 ? quoted.slice(1, -1) : (JSON.parse(quoted) as string))
-const textOrNull = (v: string): string | null => (v === 'null' ? null : text(v))
+const unquote = (quoted: string): string => (quoted.indexOf('\\') === -1 ? quoted.slice(1, -1) : (JSON.parse(quoted) as string))
 
-/** The columns of a message record's JSON, or undefined when it is not one this reads (parse it instead). */
-export function messageColumns(json: string): MessageColumns | undefined {
-  const m = LEADING.exec(json)
-  if (m === null) return undefined
+/** A match against the UTF-8 bytes read as Latin-1 (one character per byte) back to the text it encodes. */
+const NON_ASCII = /[\x80-\xff]/
+const fromLatin1 = (v: string): string => (NON_ASCII.test(v) ? Buffer.from(v, 'latin1').toString('utf8') : v)
+
+function columnsOf(m: RegExpExecArray, decode: (v: string) => string): MessageColumns {
+  const text = (v: string) => unquote(decode(v))
+  const textOrNull = (v: string) => (v === 'null' ? null : text(v))
   return {
     kind: 'message',
     id: text(m[1]),
@@ -44,4 +46,22 @@ export function messageColumns(json: string): MessageColumns | undefined {
     rule: textOrNull(m[7]),
     category: textOrNull(m[8]),
   }
+}
+
+const same = (v: string): string => v
+
+/** The columns of a message record's JSON, or undefined when it is not one this reads (parse it instead). */
+export function messageColumns(json: string): MessageColumns | undefined {
+  const m = LEADING.exec(json)
+  return m === null ? undefined : columnsOf(m, same)
+}
+
+/**
+ * The same from the JSON's UTF-8 bytes, without decoding them: read as Latin-1 every byte of a multi-byte
+ * character is one character at or above 0x80, never a quote, backslash or digit, so the pattern matches where
+ * it would in the decoded text; only the few matched values are decoded.
+ */
+export function messageColumnsOfUtf8(json: Buffer): MessageColumns | undefined {
+  const m = LEADING.exec(json.toString('latin1'))
+  return m === null ? undefined : columnsOf(m, fromLatin1)
 }

@@ -9,6 +9,8 @@ import { openSqliteSink, type SqliteSinkConfig } from './sqlite.js'
 export type WorkerCall =
   /** `batch`: the records' JSON texts joined by newlines. */
   | { readonly op: 'write'; readonly batch: string }
+  /** `frames`: the records as the spool framed them, transferred. */
+  | { readonly op: 'frames'; readonly frames: Uint8Array }
   | { readonly op: 'purge'; readonly before: number }
   | { readonly op: 'close' }
 export type WorkerRequest = WorkerCall & { readonly id: number }
@@ -19,12 +21,16 @@ const { cfg, baseDir } = workerData as { cfg: SqliteSinkConfig; baseDir: string 
 const port = parentPort as NonNullable<typeof parentPort>
 const sink = openSqliteSink(cfg, { log: pino({ level: 'silent' }), baseDir, clock: Date.now })
 const writePayloads = sink.writePayloads as NonNullable<Sink['writePayloads']>
+const writeFrames = sink.writeFrames as NonNullable<Sink['writeFrames']>
 
 port.on('message', (req: WorkerRequest) => {
   void (async (): Promise<WorkerReply> => {
     switch (req.op) {
       case 'write':
         await writePayloads(req.batch.split('\n'))
+        return { id: req.id, ok: true }
+      case 'frames':
+        await writeFrames(Buffer.from(req.frames.buffer, req.frames.byteOffset, req.frames.byteLength))
         return { id: req.id, ok: true }
       case 'purge':
         return { id: req.id, ok: true, result: await sink.purge(req.before) }

@@ -14,7 +14,8 @@ import type { ArchiveQuery, MessageRow, QueryRow, ReceiptInfo } from '../query.j
 import { RECEIPT_JOIN_DAYS, sortReceipts } from '../query.js'
 import { defineSink, type Sink, type SinkDeps } from '../sink.js'
 import { dayBefore, dayInRange, ensurePrivateDir, listDays, removeFiles, touchPrivate } from './files.js'
-import { messageColumns, type MessageColumns } from './message-columns.js'
+import { messageColumns, messageColumnsOfUtf8, type MessageColumns } from './message-columns.js'
+import { framePayloads } from '../frame.js'
 import type { WorkerCall, WorkerReply, WorkerRequest } from './sqlite-worker.js'
 
 export const SqliteSinkSchema = z.strictObject({
@@ -56,13 +57,16 @@ CREATE INDEX IF NOT EXISTS mo_source_addr ON mo (source_addr, at);
 `
 
 /**
- * One record ready to insert, with its JSON for the `record` column. A message carries only its columns
- * (`messageColumns`), or the whole record when it had to be parsed or never was JSON.
+ * One record ready to insert, with its JSON for the `record` column as text or as its UTF-8 bytes (bound as
+ * a blob and cast to text: SQLite stores the bytes as they are, where a string would be transcoded). A
+ * message carries only its columns (`messageColumns`), or the whole record when it had to be parsed or never
+ * was JSON.
  */
+type Json = string | Buffer
 type Row =
-  | { readonly kind: 'message'; readonly m: MessageColumns; readonly full: MessageRecord | undefined; readonly json: string }
+  | { readonly kind: 'message'; readonly m: MessageColumns; readonly full: MessageRecord | undefined; readonly json: Json }
   | { readonly kind: 'receipt'; readonly r: ReceiptRecord }
-  | { readonly kind: 'mo'; readonly r: MoRecord; readonly json: string }
+  | { readonly kind: 'mo'; readonly r: MoRecord; readonly json: Json }
 
 function rowOfRecord(r: ArchiveRecord): Row {
   switch (r.kind) {
@@ -81,6 +85,13 @@ function rowOfPayload(json: string): Row {
   const r = JSON.parse(json) as ArchiveRecord
   return r.kind === 'message' ? { kind: 'message', m: r, full: r, json } : r.kind === 'receipt' ? { kind: 'receipt', r } : { kind: 'mo', r, json }
 }
+
+function rowOfUtf8(json: Buffer): Row {
+  const m = messageColumnsOfUtf8(json)
+  return m ? { kind: 'message', m, full: undefined, json } : rowOfPayload(json.toString('utf8'))
+}
+
+const textOf = (json: Json): string => (typeof json === 'string' ? json : json.toString('utf8'))
 
 const rowTime = (row: Row): number => (row.kind === 'message' ? row.m.received_at : row.r.at)
 
@@ -107,16 +118,16 @@ function openDay(file: string): DayDb {
   const insertMessage = db.prepare(
     legacy
       ? `INSERT INTO messages (id, received_at, system_id, source_addr, destination_addr, verdict, rule,
-         category, text, carrier_message_ids, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+         category, text, carrier_message_ids, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT)) ON CONFLICT (id) DO NOTHING`
       : `INSERT INTO messages (id, received_at, system_id, source_addr, destination_addr, verdict, rule,
-         category, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+         category, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT)) ON CONFLICT (id) DO NOTHING`,
   )
   const insertReceipt = db.prepare(
     'INSERT INTO receipts (id, at, message_id, state, error, system_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   )
   const insertMo = db.prepare(
     `INSERT INTO mo (id, at, system_id, source_addr, destination_addr, text, record)
-     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+     VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT)) ON CONFLICT (id) DO NOTHING`,
   )
   const writeBatch = db.transaction((rows: readonly Row[]) => {
     for (const row of rows) {
@@ -124,7 +135,7 @@ function openDay(file: string): DayDb {
         case 'message': {
           const m = row.m
           if (legacy) {
-            const r = row.full ?? (JSON.parse(row.json) as MessageRecord)
+            const r = row.full ?? (JSON.parse(textOf(row.json)) as MessageRecord)
             insertMessage.run(m.id, m.received_at, m.system_id, m.source_addr, m.destination_addr, m.verdict, m.rule, m.category,
               r.text, JSON.stringify(r.carrier_message_ids), row.json)
           } else {
@@ -272,6 +283,9 @@ export function openSqliteSink(cfg: SqliteSinkConfig, deps: SinkDeps): Sink {
     async writePayloads(payloads) {
       writeByDay(payloads.map(rowOfPayload))
     },
+    async writeFrames(frames) {
+      writeByDay(framePayloads(frames).map(rowOfUtf8))
+    },
     async purge(before) {
       let removed = 0
       for (const [day, files] of listDays(dir, PREFIX, SUFFIX)) {
@@ -356,13 +370,13 @@ export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps, entr
     return w
   }
 
-  function call(req: WorkerCall): Promise<number | undefined> {
+  function call(req: WorkerCall, transfer: readonly ArrayBuffer[] = []): Promise<number | undefined> {
     if (closed) return Promise.reject(new GuardError('SG_ERR_ARCHIVE_WRITE', 'sqlite sink closed'))
     worker ??= spawn()
     const id = ++nextId
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject })
-      ;(worker as Worker).postMessage({ ...req, id } satisfies WorkerRequest)
+      ;(worker as Worker).postMessage({ ...req, id } satisfies WorkerRequest, transfer)
     })
   }
 
@@ -376,6 +390,13 @@ export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps, entr
       if (inThread) return (inThread.writePayloads as NonNullable<Sink['writePayloads']>)(payloads)
       // One string crosses to the worker faster than an array of them; JSON text never holds a raw newline.
       await call({ op: 'write', batch: payloads.join('\n') })
+    },
+    async writeFrames(frames) {
+      if (inThread) return (inThread.writeFrames as NonNullable<Sink['writeFrames']>)(frames)
+      // Moved, not copied, when the buffer has its ArrayBuffer to itself (the spool's batches do); a view of
+      // a shared one (Buffer's pool) is copied, since moving it would take the rest away from its owners.
+      const bytes = frames.byteOffset === 0 && frames.byteLength === frames.buffer.byteLength ? frames : new Uint8Array(frames)
+      await call({ op: 'frames', frames: bytes }, [bytes.buffer as ArrayBuffer])
     },
     async purge(before) {
       if (inThread) return inThread.purge(before)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { messageColumns } from '../../../src/archive/sinks/message-columns.js'
+import { messageColumns, messageColumnsOfUtf8 } from '../../../src/archive/sinks/message-columns.js'
 import type { MessageRecord } from '../../../src/archive/record.js'
 import { message, mo, receipt } from '../fixtures.js'
 
@@ -29,6 +29,7 @@ t.test('reads the columns JSON.parse would give', async (t) => {
   for (const [i, r] of records.entries()) {
     const json = JSON.stringify(r)
     t.same(messageColumns(json), columnsOf(JSON.parse(json) as MessageRecord), `record ${i}`)
+    t.same(messageColumnsOfUtf8(Buffer.from(json)), columnsOf(JSON.parse(json) as MessageRecord), `record ${i} as UTF-8`)
   }
 })
 
@@ -45,5 +46,8 @@ t.test('anything but a message record in MessageRecord order is left to JSON.par
     'a nested array in a segment': JSON.stringify({ ...r, segments: [{ part: 1, x: [1], verdict: 'reject' }] }),
     'whitespace': JSON.stringify(r, null, 1),
   }
-  for (const [name, json] of Object.entries(cases)) t.equal(messageColumns(json), undefined, name)
+  for (const [name, json] of Object.entries(cases)) {
+    t.equal(messageColumns(json), undefined, name)
+    t.equal(messageColumnsOfUtf8(Buffer.from(json)), undefined, `${name} as UTF-8`)
+  }
 })
