@@ -4,12 +4,20 @@ import { crc32 } from 'node:zlib'
 
 export const FRAME_HEADER = 8
 
+/** Bytes `json`'s frame can take at most (3 UTF-8 bytes per UTF-16 unit), to write it before its size is known. */
+export const maxFrameBytes = (json: string): number => FRAME_HEADER + 3 * json.length
+
+/** Writes `json`'s frame at `offset`, where `buf` has `maxFrameBytes(json)` of room; returns the frame's size. */
+export function writeFrame(buf: Buffer, offset: number, json: string): number {
+  const len = buf.write(json, offset + FRAME_HEADER, 'utf8')
+  buf.writeUInt32BE(len, offset)
+  buf.writeUInt32BE(crc32(buf.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + len)), offset + 4)
+  return FRAME_HEADER + len
+}
+
 export function frame(json: string): Buffer {
-  const len = Buffer.byteLength(json)
-  const buf = Buffer.allocUnsafe(FRAME_HEADER + len)
-  buf.writeUInt32BE(len, 0)
-  buf.write(json, FRAME_HEADER, 'utf8')
-  buf.writeUInt32BE(crc32(buf.subarray(FRAME_HEADER)), 4)
+  const buf = Buffer.allocUnsafe(FRAME_HEADER + Buffer.byteLength(json))
+  writeFrame(buf, 0, json)
   return buf
 }
 

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import type { Logger } from 'pino'
 import { GuardError } from '../errors.js'
-import { FRAME_HEADER as HEADER, frame, framePayloads } from './frame.js'
+import { FRAME_HEADER as HEADER, framePayloads, maxFrameBytes, writeFrame } from './frame.js'
 import type { ArchiveRecord } from './record.js'
 
 export interface SpoolOptions {
@@ -94,9 +94,18 @@ const openSegment = (file: string): Promise<FileHandle> => openFile(file, SEGMEN
  * Recently written records kept in memory, as JSON and as frames: a drainer that keeps up takes them from
  * here instead of reading the segment back, checking its CRC and decoding its text again. A drainer
  * lingering `linger_ms` at 10,000 records/s is ~1,000 behind. Records, not bytes: about 8 MB held (a message
- * record with Chinese text is a two-byte string of ~500 characters and a frame of about as many bytes).
+ * record with Chinese text is a two-byte string of ~500 characters and a frame of about as many bytes, in
+ * the slabs it was written to).
  */
 const RECENT = 4096
+
+/**
+ * Frames are written back to back into slabs of this size (or one record's worst case, if larger): one
+ * allocation per megabyte instead of a buffer per record, and a batch to write is a view of the slab
+ * instead of a copy of its frames. A slab is never written twice, so what is being written to disk or
+ * remembered for the drainers stays as it was; it is freed once nothing refers to it.
+ */
+const SLAB = 1024 * 1024
 
 /** Whole, valid frames in `buf` from `start`: count and the offset after the last one. */
 function scanFrames(buf: Buffer, start = 0, limit = buf.length): { count: number; end: number } {
@@ -141,15 +150,23 @@ export class Spool {
   private fh: FileHandle | undefined
   private writtenSeq = 0
   private diskBytes = 0
-  private pending: Buffer[] = []
+  private slab: Buffer = Buffer.allocUnsafeSlow(0)
+  private slabUsed = 0
+  /** Where the pending frames start in `slab`; those written into earlier slabs are in `pendingParts`. */
+  private pendingStart = 0
+  private pendingParts: Buffer[] = []
+  private pendingSizes: number[] = []
   private pendingJson: string[] = []
   private pendingBytes = 0
   // Ring of the last RECENT records written, indexed by seq % RECENT; a slot is valid when its seq matches.
   private readonly recentSeq = new Float64Array(RECENT).fill(-1)
   private readonly recentSegment = new Float64Array(RECENT)
   private readonly recentOffset = new Float64Array(RECENT)
+  private readonly recentSize = new Int32Array(RECENT)
   private readonly recentJson: (string | undefined)[] = new Array<string | undefined>(RECENT)
-  private readonly recentFrame: (Buffer | undefined)[] = new Array<Buffer | undefined>(RECENT)
+  /** The buffer each frame was written from, and where in it. */
+  private readonly recentBuf: (Buffer | undefined)[] = new Array<Buffer | undefined>(RECENT)
+  private readonly recentBufOffset = new Float64Array(RECENT)
   private waiters: Waiter[] = []
   private flushing: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
@@ -287,7 +304,7 @@ export class Spool {
 
   stats(): SpoolStats {
     const min = this.readerList.length ? Math.min(...this.readerList.map((r) => r.pos.seq)) : this.writtenSeq
-    return { records: this.writtenSeq + this.pending.length - min, bytes: this.diskBytes }
+    return { records: this.writtenSeq + this.pendingJson.length - min, bytes: this.diskBytes }
   }
 
   /** Durable write rounds so far: far fewer than records when appends arrive together. */
@@ -320,17 +337,21 @@ export class Spool {
     if (this.failed) return Promise.reject(this.failed)
     if (this.closing) return Promise.reject(new GuardError('SG_ERR_SHUTTING_DOWN', 'archive is closing'))
     const json = JSON.stringify(record)
-    const buf = frame(json)
-    const after = this.diskBytes + this.pendingBytes + buf.length
+    const room = maxFrameBytes(json)
+    if (this.slabUsed + room > this.slab.length) this.newSlab(room)
+    // Written past the pending frames, and taken only once it fits under the cap.
+    const size = writeFrame(this.slab, this.slabUsed, json)
+    const after = this.diskBytes + this.pendingBytes + size
     if (after > this.opts.max_bytes) {
       this.markFull()
       this.onFull(true, true)
       return Promise.reject(new GuardError('SG_ERR_ARCHIVE_SPOOL_FULL', `${this.diskBytes} bytes on disk`))
     }
     if (after > this.softCap) this.markFull()
-    this.pending.push(buf)
+    this.slabUsed += size
+    this.pendingSizes.push(size)
     this.pendingJson.push(json)
-    this.pendingBytes += buf.length
+    this.pendingBytes += size
     if (this.opts.durability === 'async') {
       if (this.pendingBytes >= ASYNC_EAGER_BYTES) this.kick()
       else this.timer ??= setTimeout(() => this.kick(), this.opts.flush_interval_ms)
@@ -342,31 +363,47 @@ export class Spool {
     })
   }
 
+  private newSlab(room: number): void {
+    if (this.slabUsed > this.pendingStart) this.pendingParts.push(this.slab.subarray(this.pendingStart, this.slabUsed))
+    this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB, room))
+    this.slabUsed = 0
+    this.pendingStart = 0
+  }
+
+  /** Drops the pending frames: their slab space is simply not used again. */
+  private dropPending(): void {
+    this.pendingParts = []
+    this.pendingStart = this.slabUsed
+    this.pendingSizes = []
+    this.pendingJson = []
+    this.pendingBytes = 0
+  }
+
   private kick(): void {
     if (this.timer) clearTimeout(this.timer)
     if (this.immediate) clearImmediate(this.immediate)
     this.timer = undefined
     this.immediate = undefined
-    if (this.flushing || this.pending.length === 0) return
+    if (this.flushing || this.pendingJson.length === 0) return
     this.flushing = this.flushLoop().finally(() => {
       this.flushing = undefined
     })
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.pending.length > 0 && !this.failed) {
-      const frames = this.pending
+    while (this.pendingJson.length > 0 && !this.failed) {
+      const parts = this.pendingParts
+      if (this.slabUsed > this.pendingStart) parts.push(this.slab.subarray(this.pendingStart, this.slabUsed))
+      const sizes = this.pendingSizes
       const jsons = this.pendingJson
       const waiters = this.waiters
       const bytes = this.pendingBytes
-      this.pending = []
-      this.pendingJson = []
+      this.dropPending()
       this.waiters = []
-      this.pendingBytes = 0
+      const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes)
       try {
         if ((this.sizes.get(this.segment) as number) >= this.segmentLimit) await this.rotate()
         const fh = this.fh as FileHandle
-        const buf = frames.length === 1 ? frames[0] : Buffer.concat(frames, bytes)
         let written = 0
         while (written < buf.length) written += (await fh.write(buf, written, buf.length - written)).bytesWritten
         this.commitCount++
@@ -379,14 +416,14 @@ export class Spool {
           this.fail(e)
           return
         }
-        const lost = this.opts.durability === 'async' ? frames.length : 0
-        this.log.error({ err: e.message, records: frames.length, lost }, 'archive spool write failed')
+        const lost = this.opts.durability === 'async' ? sizes.length : 0
+        this.log.error({ err: e.message, records: sizes.length, lost }, 'archive spool write failed')
         continue
       }
       const start = this.sizes.get(this.segment) as number
-      this.remember(frames, jsons, start)
+      this.remember(buf, sizes, jsons, start)
       this.sizes.set(this.segment, start + bytes)
-      this.writtenSeq += frames.length
+      this.writtenSeq += sizes.length
       this.diskBytes += bytes
       for (const w of waiters) w.resolve()
       const notify = this.dataWaiters
@@ -395,42 +432,56 @@ export class Spool {
     }
   }
 
-  private remember(frames: readonly Buffer[], jsons: readonly string[], start: number): void {
-    let offset = start
-    for (let k = 0; k < frames.length; k++) {
+  private remember(buf: Buffer, sizes: readonly number[], jsons: readonly string[], start: number): void {
+    let offset = 0
+    for (let k = 0; k < sizes.length; k++) {
       const seq = this.writtenSeq + k
       const i = seq % RECENT
       this.recentSeq[i] = seq
       this.recentSegment[i] = this.segment
-      this.recentOffset[i] = offset
+      this.recentOffset[i] = start + offset
+      this.recentSize[i] = sizes[k]
       this.recentJson[i] = jsons[k]
-      this.recentFrame[i] = frames[k]
-      offset += frames[k].length
+      this.recentBuf[i] = buf
+      this.recentBufOffset[i] = offset
+      offset += sizes[k]
     }
   }
 
   /** @internal Up to `max` records from `pos` when they are all still in memory, else undefined. */
   recent(pos: Position, max: number): SpoolBatch | undefined {
     const payloads: string[] = []
-    const frames: Buffer[] = []
+    // Frames written together lie together: one view per run of them.
+    const pieces: Buffer[] = []
+    let run: Buffer | undefined
+    let runStart = 0
+    let runEnd = 0
     let seq = pos.seq
     let offset = pos.offset
     while (payloads.length < max && seq < this.writtenSeq) {
       const i = seq % RECENT
       if (this.recentSeq[i] !== seq || this.recentSegment[i] !== pos.segment || this.recentOffset[i] !== offset) break
-      const f = this.recentFrame[i] as Buffer
+      const buf = this.recentBuf[i] as Buffer
+      const at = this.recentBufOffset[i]
+      const size = this.recentSize[i]
+      if (buf !== run || at !== runEnd) {
+        if (run) pieces.push(run.subarray(runStart, runEnd))
+        run = buf
+        runStart = at
+      }
+      runEnd = at + size
       payloads.push(this.recentJson[i] as string)
-      frames.push(f)
-      offset += f.length
+      offset += size
       seq++
     }
-    return payloads.length === 0 ? undefined : new Batch(frames, payloads.length, payloads, { segment: pos.segment, offset, seq })
+    if (run) pieces.push(run.subarray(runStart, runEnd))
+    return payloads.length === 0 ? undefined : new Batch(pieces, payloads.length, payloads, { segment: pos.segment, offset, seq })
   }
 
   private forgetRecent(): void {
     this.recentSeq.fill(-1)
     this.recentJson.fill(undefined)
-    this.recentFrame.fill(undefined)
+    this.recentBuf.fill(undefined)
   }
 
   private async cutBack(): Promise<boolean> {
@@ -469,9 +520,7 @@ export class Spool {
     this.log.error({ err: err.message }, 'archive spool failed')
     for (const w of this.waiters) w.reject(err)
     this.waiters = []
-    this.pending = []
-    this.pendingJson = []
-    this.pendingBytes = 0
+    this.dropPending()
     this.wakeReaders()
   }
 
@@ -562,9 +611,7 @@ export class Spool {
     if (this.immediate) clearImmediate(this.immediate)
     for (const w of this.waiters) w.reject(err)
     this.waiters = []
-    this.pending = []
-    this.pendingJson = []
-    this.pendingBytes = 0
+    this.dropPending()
     this.forgetRecent()
     this.wakeReaders()
     for (const r of this.readerList) void r.closeFile()

@@ -212,3 +212,38 @@ t.test('segments larger than the cap allows are cut smaller, so a drained spool 
   await spool.close()
   await spool.closeFiles()
 })
+
+t.test('frames written across slabs, one larger than a slab, read back the same from memory and from the files', async (t) => {
+  const dir = t.testdir()
+  const spool = await Spool.open(opts(dir, { durability: 'async', segment_bytes: 8 * 1024 * 1024, readers: ['mem', 'disk'] }), { log: silentLog })
+  const [mem, disk] = spool.readers()
+  // Pending together until the flush timer: ~3 MB of small records around one whose text alone is ~1.8 MB.
+  const records = Array.from({ length: 6001 }, (_, i) =>
+    message({ received_at: T0 + i, text: i === 3000 ? '长'.repeat(600_000) : `第${i}条 ${'x'.repeat(i % 700)}` }))
+  for (const r of records) await spool.append(r)
+  await spool.close()
+  const want = records.map((r) => JSON.stringify(r))
+  const got: string[] = []
+  const frames: Buffer[] = []
+  for (let b = await mem.next(1000); b; b = await mem.next(1000)) {
+    got.push(...b.payloads)
+    frames.push(b.frames())
+    await mem.commit(b)
+  }
+  t.ok(got.length === want.length && got.every((p, i) => p === want[i]), 'from memory: every record, in order')
+  t.same(framePayloads(Buffer.concat(frames)).map((p) => p.toString('utf8')).length, want.length)
+  await spool.closeFiles()
+
+  const again = await Spool.open(opts(dir, { durability: 'async', segment_bytes: 8 * 1024 * 1024, readers: ['mem', 'disk'] }), { log: silentLog })
+  const fromFiles: string[] = []
+  const r = again.readers()[1]
+  t.equal(r.name, disk.name)
+  while (!r.isCaughtUp()) {
+    const b = (await r.next(1000)) as NonNullable<Awaited<ReturnType<typeof r.next>>>
+    fromFiles.push(...framePayloads(b.frames()).map((p) => p.toString('utf8')))
+    await r.commit(b)
+  }
+  t.ok(fromFiles.length === want.length && fromFiles.every((p, i) => p === want[i]), 'from the files: every record, in order')
+  await again.close()
+  await again.closeFiles()
+})
