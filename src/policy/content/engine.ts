@@ -5,7 +5,7 @@
 import { pinyin } from 'pinyin-pro'
 import { VendorStatus } from '../../smpp/status.js'
 import { buildAutomaton, type Automaton } from './aho-corasick.js'
-import { detectCued, DetectorKinds, execAll, type DetectorHit, type DetectorKind } from './detectors.js'
+import { detect, detectCued, DetectorKinds, execAll, type DetectorHit, type DetectorKind } from './detectors.js'
 import { createFolded, foldInto, foldTables, foldedString, normalize, DROP } from './normalize.js'
 import { SPLIT_FORMS } from './data/split.js'
 import { phoneticKey, phoneticTable } from './phonetic.js'
@@ -66,7 +66,6 @@ export interface ContentEngine {
 interface Token {
   readonly key: string
   weight: number
-  readonly inCombo: boolean[]
 }
 
 interface Combo {
@@ -90,8 +89,8 @@ interface Category {
   readonly combos: Combo[]
   /** Sum of the positive regex weights: the most they can add. */
   regexMax: number
-  /** Per token, the scan number that last saw it (no clearing between messages). */
-  readonly marks: Int32Array
+  /** Which combinations the current scan's accepted hits meet in every group. */
+  readonly watch: ComboWatch
   readonly regex: Array<{ name: string; re: RegExp; weight: number }>
 }
 
@@ -127,7 +126,15 @@ export function compileContentRules(dir: string): ContentEngine {
   return compileRuleFiles(readRuleDir(dir))
 }
 
-export function compileRuleFiles(files: RuleFiles): ContentEngine {
+export interface CompileOptions {
+  /**
+   * Turn off every shortcut that only saves time (pre-checks, score bounds), for tests that hold the normal
+   * engine to the same results.
+   */
+  readonly exhaustive?: boolean
+}
+
+export function compileRuleFiles(files: RuleFiles, options: CompileOptions = {}): ContentEngine {
   const tables = foldTables()
   const patterns: string[] = []
   const patternIds = new Map<string, number>()
@@ -205,7 +212,7 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
       detectorTokens: [],
       combos: [],
       regexMax: 0,
-      marks: new Int32Array(0),
+      watch: new ComboWatch(0, []),
       regex: [],
     }
     const tokenIndex = new Map<string, number>()
@@ -237,7 +244,7 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
       }
       idx = c.tokens.length
       tokenIndex.set(key, idx)
-      c.tokens.push({ key, weight: weight ?? 0, inCombo: [] })
+      c.tokens.push({ key, weight: weight ?? 0 })
       if (key.startsWith('$')) {
         for (const t of sets.get(key.slice(1))!) {
           const n = normalize(t, tables.match)
@@ -275,7 +282,7 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
         if ([...n].length === 1 && v.weight >= d.threshold) throw fail(['variants', form], `single-character variant "${form}" must weigh less than the threshold`)
         const idx = c.tokens.length
         tokenIndex.set(n, idx)
-        c.tokens.push({ key: n, weight: v.weight, inCombo: [] })
+        c.tokens.push({ key: n, weight: v.weight })
         addTerm(n, idx, 'variant')
       } else {
         addTerm(n, target, 'variant')
@@ -283,7 +290,6 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
     }
     d.combos.forEach((combo, ci) => {
       const groups = combo.all.map((g, gi) => g.map((raw, ti) => token(raw, ['combos', ci, 'all', gi, ti], null)))
-      for (const g of groups) for (const t of g) c.tokens[t].inCombo[ci] = true
       c.combos.push({ name: combo.name ?? `combo${ci + 1}`, groups, within: combo.within, weight: combo.weight })
     })
     d.regex.forEach((r, ri) => {
@@ -316,12 +322,12 @@ export function compileRuleFiles(files: RuleFiles): ContentEngine {
         addTerm(syl.map((s) => s[0]).join(''), t, 'initials')
       }
     }
-    return { ...c, marks: new Int32Array(c.tokens.length) }
+    return { ...c, watch: new ComboWatch(c.tokens.length, c.combos) }
   }
 
   const automaton = buildAutomaton(patterns)
   const sound = soundPatterns.length > 0 ? { automaton: buildAutomaton(soundPatterns), meanings: soundMeanings } : null
-  return createEngine(automaton, meanings, categories, allowPatterns, sound)
+  return createEngine(automaton, meanings, categories, allowPatterns, sound, options.exhaustive === true)
 }
 
 /** Forms with one or more characters replaced by their split components (贝者博, 赌十尃, 贝者十尃). */
@@ -362,6 +368,61 @@ function mixedForms(term: string, syl: string[]): string[] {
   return out
 }
 
+/**
+ * Which combinations of a category have a token of every group among the accepted hits of the current scan,
+ * kept up as hits are accepted, so bounding a category's score does not walk its combinations' term lists.
+ * Entries carry the number of the scan that wrote them: nothing is cleared between messages.
+ */
+class ComboWatch {
+  /** Token → its groups: `groups[start[t]]` up to `groups[start[t + 1]]`; groups are numbered across combos. */
+  private readonly start: Int32Array
+  private readonly groups: Int32Array
+  private readonly comboOf: Int32Array
+  private readonly size: Int32Array
+  private readonly groupSeen: Int32Array
+  private readonly comboSeen: Int32Array
+  /** Groups of the combo seen in the scan `comboSeen` names. */
+  private readonly met: Int32Array
+
+  constructor(tokenCount: number, combos: readonly Combo[]) {
+    const byToken: number[][] = Array.from({ length: tokenCount }, () => [])
+    const comboOf: number[] = []
+    combos.forEach((combo, k) => {
+      for (const g of combo.groups) {
+        for (const t of new Set(g)) byToken[t].push(comboOf.length)
+        comboOf.push(k)
+      }
+    })
+    this.start = new Int32Array(tokenCount + 1)
+    byToken.forEach((list, t) => (this.start[t + 1] = this.start[t] + list.length))
+    this.groups = Int32Array.from(byToken.flat())
+    this.comboOf = Int32Array.from(comboOf)
+    this.size = Int32Array.from(combos, (c) => c.groups.length)
+    this.groupSeen = new Int32Array(comboOf.length)
+    this.comboSeen = new Int32Array(combos.length)
+    this.met = new Int32Array(combos.length)
+  }
+
+  see(token: number, scan: number): void {
+    for (let i = this.start[token]; i < this.start[token + 1]; i++) {
+      const g = this.groups[i]
+      if (this.groupSeen[g] === scan) continue
+      this.groupSeen[g] = scan
+      const k = this.comboOf[g]
+      if (this.comboSeen[k] !== scan) {
+        this.comboSeen[k] = scan
+        this.met[k] = 0
+      }
+      this.met[k]++
+    }
+  }
+
+  /** True when every group of combo `k` has had a token seen in scan `scan`. */
+  holds(k: number, scan: number): boolean {
+    return this.comboSeen[k] === scan && this.met[k] === this.size[k]
+  }
+}
+
 interface SoundMatcher {
   readonly automaton: Automaton
   readonly meanings: ReadonlyArray<ReadonlyArray<{ cat: number; token: number; term: string }>>
@@ -373,6 +434,7 @@ function createEngine(
   categories: Category[],
   allowPatterns: RegExp[],
   sound: SoundMatcher | null,
+  exhaustive: boolean,
 ): ContentEngine {
   const tables = foldTables()
   const readings = phoneticTable()
@@ -383,7 +445,7 @@ function createEngine(
   const onSound = (end: number, id: number) => {
     soundHits.push([end, id])
   }
-  const opening = sound ? soundOpenings(sound) : null
+  const opening = sound && !exhaustive ? soundOpenings(sound) : null
   const folded = createFolded()
   const view = createFolded()
   // Matches of one scan, as flat (end, patternId) pairs; reused so a clean message allocates nothing here.
@@ -426,7 +488,7 @@ function createEngine(
     aForm[accepted] = form
     aEvasive[accepted] = evasive ? 1 : 0
     accepted++
-    categories[cat].marks[token] = stamp
+    categories[cat].watch.see(token, stamp)
     touched[cat] = stamp
     const w = categories[cat].tokens[token].weight
     if (w > 0) potential[cat] += w
@@ -518,7 +580,7 @@ function createEngine(
         }
       }
     }
-    const detectors = detectCued(text, f, tables.view, view, opts)
+    const detectors = exhaustive ? detect(text, foldInto(text, tables.view, view), opts) : detectCued(text, f, tables.view, view, opts)
     for (let di = 0; di < detectors.length; di++) {
       const d = detectors[di]
       const users = byDetector.get(d.kind)
@@ -530,27 +592,13 @@ function createEngine(
     let below: CategoryHit[] | undefined
     for (let ci = 0; ci < categories.length; ci++) {
       const c = categories[ci]
-      if (touched[ci] !== stamp && c.regexMax === 0) continue
+      if (!exhaustive && touched[ci] !== stamp && c.regexMax === 0) continue
       let bound = potential[ci] + c.regexMax + (potential[ci] > 0 ? c.evasionBonus : 0)
-      for (const combo of c.combos) {
-        if (combo.weight <= 0) continue
-        let all = true
-        for (const g of combo.groups) {
-          let any = false
-          for (const t of g) {
-            if (c.marks[t] === stamp) {
-              any = true
-              break
-            }
-          }
-          if (!any) {
-            all = false
-            break
-          }
-        }
-        if (all) bound += combo.weight
+      for (let k = 0; k < c.combos.length; k++) {
+        const w = c.combos[k].weight
+        if (w > 0 && c.watch.holds(k, stamp)) bound += w
       }
-      if (bound < c.threshold && !(opts.explain && potential[ci] > 0)) continue
+      if (!exhaustive && bound < c.threshold && !(opts.explain && potential[ci] > 0)) continue
       let list: TermMatch[] | undefined
       const tokenOf = new Map<TermMatch, number>()
       for (let i = 0; i < accepted; i++) {
