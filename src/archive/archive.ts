@@ -115,6 +115,7 @@ export async function createArchive(cfg: ArchiveConfig, deps: ArchiveDeps): Prom
       segment_bytes: cfg.spool.segment_bytes,
       flush_interval_ms: cfg.spool.flush_interval_ms,
       readers: entries.map((e) => e.name),
+      recent_json: entries.some((e) => !e.def.takesFrames),
     },
     {
       log,

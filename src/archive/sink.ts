@@ -41,6 +41,8 @@ export interface SinkDefinition<S extends z.ZodObject = z.ZodObject> {
   readonly kind: string
   /** A strict object whose `sink` key is the literal `kind`. */
   readonly config: S
+  /** Its sinks implement `writeFrames`: the spool need not keep recent records' JSON text for them. */
+  readonly takesFrames?: boolean
   open(cfg: z.output<S>, deps: SinkDeps): Promise<Sink>
 }
 

@@ -24,6 +24,12 @@ export interface SpoolOptions {
   readonly flush_interval_ms: number
   /** One cursor per consumer (sink); names must be stable across restarts. */
   readonly readers: readonly string[]
+  /**
+   * Whether recent records keep their JSON text in memory beside their frames, for readers that take text
+   * (default true). Without it a batch decodes its text from the frames when asked: a reader that takes
+   * frames spares the event loop holding thousands of long-lived strings through garbage collections.
+   */
+  readonly recent_json?: boolean
 }
 
 export interface SpoolDeps {
@@ -91,11 +97,11 @@ const SEGMENT_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND | fsc.O_DSYNC
 const openSegment = (file: string): Promise<FileHandle> => openFile(file, SEGMENT_FLAGS, 0o600)
 
 /**
- * Recently written records kept in memory, as JSON and as frames: a drainer that keeps up takes them from
- * here instead of reading the segment back, checking its CRC and decoding its text again. A drainer
- * lingering `linger_ms` at 10,000 records/s is ~1,000 behind. Records, not bytes: about 8 MB held (a message
- * record with Chinese text is a two-byte string of ~500 characters and a frame of about as many bytes, in
- * the slabs it was written to).
+ * Recently written records kept in memory, as frames and (`recent_json`) as JSON: a drainer that keeps up
+ * takes them from here instead of reading the segment back, checking its CRC and decoding its text again. A
+ * drainer lingering `linger_ms` at 10,000 records/s is ~1,000 behind. Records, not bytes: about 8 MB held (a
+ * message record with Chinese text is a two-byte string of ~500 characters and a frame of about as many
+ * bytes, in the slabs it was written to).
  */
 const RECENT = 4096
 
@@ -141,6 +147,7 @@ interface Waiter {
 export class Spool {
   readonly dir: string
   private readonly opts: SpoolOptions
+  private readonly keepJson: boolean
   private readonly log: Logger
   private readonly onFull: (full: boolean, refused: boolean) => void
   /** Size on disk of every existing segment; the last is the one being written. */
@@ -156,6 +163,7 @@ export class Spool {
   private pendingStart = 0
   private pendingParts: Buffer[] = []
   private pendingSizes: number[] = []
+  /** Each pending record's JSON, when `recent_json`. */
   private pendingJson: string[] = []
   private pendingBytes = 0
   // Ring of the last RECENT records written, indexed by seq % RECENT; a slot is valid when its seq matches.
@@ -181,6 +189,7 @@ export class Spool {
 
   private constructor(opts: SpoolOptions, deps: SpoolDeps) {
     this.opts = opts
+    this.keepJson = opts.recent_json ?? true
     this.dir = opts.dir
     this.log = deps.log
     this.onFull = deps.onFull ?? (() => undefined)
@@ -304,7 +313,7 @@ export class Spool {
 
   stats(): SpoolStats {
     const min = this.readerList.length ? Math.min(...this.readerList.map((r) => r.pos.seq)) : this.writtenSeq
-    return { records: this.writtenSeq + this.pendingJson.length - min, bytes: this.diskBytes }
+    return { records: this.writtenSeq + this.pendingSizes.length - min, bytes: this.diskBytes }
   }
 
   /** Durable write rounds so far: far fewer than records when appends arrive together. */
@@ -350,7 +359,7 @@ export class Spool {
     if (after > this.softCap) this.markFull()
     this.slabUsed += size
     this.pendingSizes.push(size)
-    this.pendingJson.push(json)
+    if (this.keepJson) this.pendingJson.push(json)
     this.pendingBytes += size
     if (this.opts.durability === 'async') {
       if (this.pendingBytes >= ASYNC_EAGER_BYTES) this.kick()
@@ -384,14 +393,14 @@ export class Spool {
     if (this.immediate) clearImmediate(this.immediate)
     this.timer = undefined
     this.immediate = undefined
-    if (this.flushing || this.pendingJson.length === 0) return
+    if (this.flushing || this.pendingSizes.length === 0) return
     this.flushing = this.flushLoop().finally(() => {
       this.flushing = undefined
     })
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.pendingJson.length > 0 && !this.failed) {
+    while (this.pendingSizes.length > 0 && !this.failed) {
       const parts = this.pendingParts
       if (this.slabUsed > this.pendingStart) parts.push(this.slab.subarray(this.pendingStart, this.slabUsed))
       const sizes = this.pendingSizes
@@ -432,6 +441,7 @@ export class Spool {
     }
   }
 
+  /** `jsons` is empty unless `recent_json`. */
   private remember(buf: Buffer, sizes: readonly number[], jsons: readonly string[], start: number): void {
     let offset = 0
     for (let k = 0; k < sizes.length; k++) {
@@ -441,7 +451,7 @@ export class Spool {
       this.recentSegment[i] = this.segment
       this.recentOffset[i] = start + offset
       this.recentSize[i] = sizes[k]
-      this.recentJson[i] = jsons[k]
+      this.recentJson[i] = jsons[k] as string | undefined
       this.recentBuf[i] = buf
       this.recentBufOffset[i] = offset
       offset += sizes[k]
@@ -451,6 +461,7 @@ export class Spool {
   /** @internal Up to `max` records from `pos` when they are all still in memory, else undefined. */
   recent(pos: Position, max: number): SpoolBatch | undefined {
     const payloads: string[] = []
+    let count = 0
     // Frames written together lie together: one view per run of them.
     const pieces: Buffer[] = []
     let run: Buffer | undefined
@@ -458,7 +469,7 @@ export class Spool {
     let runEnd = 0
     let seq = pos.seq
     let offset = pos.offset
-    while (payloads.length < max && seq < this.writtenSeq) {
+    while (count < max && seq < this.writtenSeq) {
       const i = seq % RECENT
       if (this.recentSeq[i] !== seq || this.recentSegment[i] !== pos.segment || this.recentOffset[i] !== offset) break
       const buf = this.recentBuf[i] as Buffer
@@ -470,12 +481,13 @@ export class Spool {
         runStart = at
       }
       runEnd = at + size
-      payloads.push(this.recentJson[i] as string)
+      if (this.keepJson) payloads.push(this.recentJson[i] as string)
       offset += size
       seq++
+      count++
     }
     if (run) pieces.push(run.subarray(runStart, runEnd))
-    return payloads.length === 0 ? undefined : new Batch(pieces, payloads.length, payloads, { segment: pos.segment, offset, seq })
+    return count === 0 ? undefined : new Batch(pieces, count, this.keepJson ? payloads : undefined, { segment: pos.segment, offset, seq })
   }
 
   private forgetRecent(): void {

@@ -247,3 +247,19 @@ t.test('frames written across slabs, one larger than a slab, read back the same 
   await again.close()
   await again.closeFiles()
 })
+
+t.test('without recent_json a batch from memory decodes its text from the frames', async (t) => {
+  const dir = t.testdir()
+  const spool = await Spool.open(opts(dir, { recent_json: false }), { log: silentLog })
+  const records = Array.from({ length: 1000 }, (_, i) => message({ received_at: T0 + i, text: `第${i}条 "引号" \\` }))
+  await Promise.all(records.map((r) => spool.append(r)))
+  const r = spool.readers()[0]
+  const b = (await r.next(5000)) as NonNullable<Awaited<ReturnType<typeof r.next>>>
+  t.equal(b.count, records.length)
+  t.equal(b.first.id, records[0].id)
+  t.same(b.payloads, records.map((x) => JSON.stringify(x)))
+  t.same(b.records.map((x) => x.id), records.map((x) => x.id))
+  await r.commit(b)
+  await spool.close()
+  await spool.closeFiles()
+})

@@ -432,6 +432,7 @@ export function openSqliteWorkerSink(cfg: SqliteSinkConfig, deps: SinkDeps, entr
 export default defineSink({
   kind: 'sqlite',
   config: SqliteSinkSchema,
+  takesFrames: true,
   open: async (cfg, deps) => (cfg.worker ? openSqliteWorkerSink(cfg, deps) : openSqliteSink(cfg, deps)),
 })
 
