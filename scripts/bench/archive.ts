@@ -1,8 +1,10 @@
 // Archive throughput without the proxy: the spool alone (group-committed appends, no sink), then spool +
 // sink end to end, in `ack` and `async` durability. `inflight` appends are outstanding at once, as the
 // submit_sm of many client windows are in a running proxy. Reports appends/s (acknowledged), p50/p99
-// append latency, records/s until the sink holds everything, and the worst event-loop stall of this (the
-// proxy's) thread. Bounded by --count; stops by itself.
+// append latency, records/s until the sink holds everything, the worst event-loop stall of this (the
+// proxy's) thread, and CPU per record of this thread and of the busiest other one (the SQLite sink's worker)
+// from /proc, the figures that do not move with the machine's load as much as rates do. Bounded by --count;
+// stops by itself.
 // usage: node --import @tapjs/typescript/import scripts/bench/archive.ts [--count N] [--inflight N] [--sink sqlite|jsonl|postgres] [--pg-url URL]
 // The TypeScript loader also compiles inside the sqlite worker thread and slows it; for figures, compile first:
 //   npx tsc --strict --outDir /tmp/sg-bench --rootDir . --module nodenext --target es2022 --skipLibCheck --types node scripts/bench/archive.ts
@@ -19,6 +21,7 @@ import { ArchiveSchema } from '../../src/archive/config.js'
 import { newRecordId, type MessageRecord } from '../../src/archive/record.js'
 import { Spool } from '../../src/archive/spool.js'
 import { createMetrics } from '../../src/ops/metrics.js'
+import { threadCpuMicros } from './lib/harness.js'
 
 const { values } = parseArgs({
   options: {
@@ -79,19 +82,33 @@ async function drive(append: (r: MessageRecord) => Promise<void>): Promise<Run> 
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
+/** CPU µs per record since `before`: this (the event loop's) thread, and the busiest other one. */
+function cpuPerRecord(before: Map<number, number>): string {
+  let main = 0
+  let other = 0
+  for (const [tid, us] of threadCpuMicros(process.pid)) {
+    const d = us - (before.get(tid) ?? 0)
+    if (tid === process.pid) main = d
+    else other = Math.max(other, d)
+  }
+  return `CPU/record: event loop ${(main / COUNT).toFixed(1)} µs, busiest other thread ${(other / COUNT).toFixed(1)} µs`
+}
+
 async function spoolOnly(durability: 'ack' | 'async'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-spool-'))
   try {
     const spool = await Spool.open({ dir, durability, max_bytes: 8 * 1024 ** 3, segment_bytes: 16 * 1024 ** 2, flush_interval_ms: 200, readers: [] }, { log })
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
+    const cpu = threadCpuMicros(process.pid)
     const r = await drive((rec) => spool.append(rec))
-    loop.disable()
     await spool.close()
+    const perRecord = cpuPerRecord(cpu)
+    loop.disable()
     await spool.closeFiles()
     console.log(
       `spool only      ${durability.padEnd(5)}  ${fmt(r.appendsPerSec).padStart(9)} appends/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
-        `                                   event loop max stall ${(loop.max / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`,
+        `                                   event loop max stall ${(loop.max / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms  ${perRecord}`,
     )
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -112,15 +129,17 @@ async function endToEnd(durability: 'ack' | 'async'): Promise<void> {
     await archive.purge()
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
+    const cpu = threadCpuMicros(process.pid)
     const t0 = performance.now()
     const r = await drive((rec) => archive.append(rec))
     while (archive.stats().records > 0) await new Promise((res) => setTimeout(res, 5))
     const secs = (performance.now() - t0) / 1000
+    const perRecord = cpuPerRecord(cpu)
     loop.disable()
     await archive.close()
     console.log(
       `spool+${values.sink!.padEnd(8)} ${durability.padEnd(5)}  ${fmt(r.appendsPerSec).padStart(9)} appends/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
-        `  ${fmt(COUNT / secs).padStart(9)} records/s into the sink  event loop max stall ${(loop.max / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`,
+        `  ${fmt(COUNT / secs).padStart(9)} records/s into the sink  event loop max stall ${(loop.max / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms  ${perRecord}`,
     )
     if (values.sink === 'postgres') {
       const pg = (await import('pg')).default
