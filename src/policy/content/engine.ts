@@ -550,16 +550,15 @@ function createEngine(
       let k = 0
       let a = 0
       let b = 0
+      let c = 0
       let candidate = opening === null
       for (let i = 0; i < f.length; i++) {
         const id = readings[f.units[i]]
         if (id === 0) continue
-        if (!candidate && opening !== null) {
-          const h = openingHash(a, b, id)
-          if ((opening[h >>> 5] & (1 << (h & 31))) !== 0) candidate = true
-        }
+        if (!candidate && opening !== null && (mayHold(opening, hash3(b, c, id)) || mayHold(opening, hash4(a, b, c, id)))) candidate = true
         a = b
-        b = id
+        b = c
+        c = id
         soundUnits[k] = id
         soundAt[k] = i
         k++
@@ -684,22 +683,32 @@ function createEngine(
   }
 }
 
-// Hashes three syllable ids to one of 2^20 bits. Ids are 1-based, so the windows that reach before the first
-// syllable (holding a 0) start no pattern; a collision only costs a search.
-const openingHash = (a: number, b: number, c: number) => (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> 12
+// Hash three or four syllable ids; each hash sets and tests two of 2^20 bits (a window passes on both),
+// which keeps a message of 70 syllables passing by chance rare with thousands of patterns. Ids are 1-based,
+// so the windows that reach before the first syllable (holding a 0) start no pattern; a collision only
+// costs a search.
+const hash3 = (a: number, b: number, c: number) => Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)
+const hash4 = (a: number, b: number, c: number, d: number) =>
+  Math.imul(a, 0x27d4eb2f) ^ Math.imul(b, 0x165667b1) ^ Math.imul(c, 0xd3a2646c) ^ Math.imul(d, 0xfd7046c5)
+const bitOne = (h: number) => h >>> 12
+const bitTwo = (h: number) => Math.imul(h, 0x2c1b3c6d) >>> 12
+const hasBit = (bits: Uint32Array, i: number) => (bits[i >>> 5] & (1 << (i & 31))) !== 0
+const mayHold = (bits: Uint32Array, h: number) => hasBit(bits, bitOne(h)) && hasBit(bits, bitTwo(h))
 
 /**
- * The first three syllables of every sound pattern, hashed to one bit each: a reading without any of them
- * side by side cannot match, and the phonetic search is skipped. Null when a pattern is shorter than three
- * syllables, which the bits cannot vouch for.
+ * Every sound pattern hashed to one bit: a pattern of three syllables whole, a longer one by its first four
+ * (three would let everyday openings through: 验证码 opens 验证码通道). A reading without any of these windows
+ * cannot match, and the phonetic search is skipped. Null when a pattern is shorter than three syllables,
+ * which the bits cannot vouch for.
  */
 function soundOpenings(sound: SoundMatcher): Uint32Array | null {
   const bits = new Uint32Array(1 << 15)
   for (const list of sound.meanings) {
     const key = phoneticKey(list[0].term)
     if (key === null || key.length < 3) return null
-    const h = openingHash(key.charCodeAt(0), key.charCodeAt(1), key.charCodeAt(2))
-    bits[h >>> 5] |= 1 << (h & 31)
+    const id = (i: number) => key.charCodeAt(i)
+    const h = key.length === 3 ? hash3(id(0), id(1), id(2)) : hash4(id(0), id(1), id(2), id(3))
+    for (const i of [bitOne(h), bitTwo(h)]) bits[i >>> 5] |= 1 << (i & 31)
   }
   return bits
 }
