@@ -13,9 +13,9 @@ import { DAY_MS, dayOf, dayStart, type ArchiveRecord, type MessageRecord, type M
 import type { ArchiveQuery, MessageRow, QueryRow, ReceiptInfo } from '../query.js'
 import { RECEIPT_JOIN_DAYS, sortReceipts } from '../query.js'
 import { defineSink, type Sink, type SinkDeps } from '../sink.js'
+import { framePayloads } from '../frame.js'
 import { dayBefore, dayInRange, ensurePrivateDir, listDays, removeFiles, touchPrivate } from './files.js'
 import { messageColumns, messageColumnsOfUtf8, type MessageColumns } from './message-columns.js'
-import { framePayloads } from '../frame.js'
 import type { WorkerCall, WorkerReply, WorkerRequest } from './sqlite-worker.js'
 
 export const SqliteSinkSchema = z.strictObject({
