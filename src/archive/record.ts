@@ -21,7 +21,11 @@ export interface ArchiveSegment {
   readonly carrier_message_id: string | null
 }
 
-/** One submit_sm, or one reassembled long message with its segments. Times are epoch milliseconds. */
+/**
+ * One submit_sm, or one reassembled long message with its segments. Times are epoch milliseconds. Build it
+ * with its fields in this order: its JSON keeps the order, and the SQLite sink reads its columns fast only
+ * from JSON in this order (`sinks/message-columns.ts`); any other order is parsed in full.
+ */
 export interface MessageRecord {
   readonly kind: 'message'
   /** Unique record id: sinks write idempotently by it. `newRecordId()` when the caller has none. */
