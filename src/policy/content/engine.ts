@@ -5,7 +5,7 @@
 import { pinyin } from 'pinyin-pro'
 import { VendorStatus } from '../../smpp/status.js'
 import { buildAutomaton, type Automaton } from './aho-corasick.js'
-import { detect, detectCued, DetectorKinds, execAll, type DetectorHit, type DetectorKind } from './detectors.js'
+import { detect, detectCued, DetectorKinds, type DetectorHit, type DetectorKind } from './detectors.js'
 import { createFolded, foldInto, foldTables, foldedString, normalize, DROP } from './normalize.js'
 import { SPLIT_FORMS } from './data/split.js'
 import { phoneticKey, phoneticTable } from './phonetic.js'
@@ -521,9 +521,7 @@ function createEngine(
       }
     }
     // Spans of the original text the shared allow_patterns declare harmless, e.g. a title in 《》.
-    const spans: Array<[number, number]> = []
-    for (const re of allowPatterns) execAll(re, text, (m) => spans.push([m.index, m.index + m[0].length - 1]))
-    const allowed = spans.length > 0 ? spans : null
+    const allowed = allowedSpans(allowPatterns, text)
     // Pass 1 keeps accepted hits as numbers only and bounds each category's score from above, so a
     // category that cannot reach its threshold (most of them, on most messages) builds no objects.
     stamp++
@@ -563,7 +561,7 @@ function createEngine(
         soundAt[k] = i
         k++
       }
-      soundHits = []
+      soundHits.length = 0
       if (candidate) sound.automaton.search(soundUnits, k, onSound)
       for (const [end, id] of soundHits) {
         for (const m of sound.meanings[id]) {
@@ -711,6 +709,19 @@ function soundOpenings(sound: SoundMatcher): Uint32Array | null {
     for (const i of [bitOne(h), bitTwo(h)]) bits[i >>> 5] |= 1 << (i & 31)
   }
   return bits
+}
+
+/** Spans (first and last index) of `text` that the global regexes match, or null when there are none. */
+function allowedSpans(res: readonly RegExp[], text: string): Array<[number, number]> | null {
+  let spans: Array<[number, number]> | null = null
+  for (const re of res) {
+    re.lastIndex = 0
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (m[0] === '') re.lastIndex++ // an empty match would match again at the same place
+      ;(spans ??= []).push([m.index, m.index + m[0].length - 1])
+    }
+  }
+  return spans
 }
 
 /** `$set` and `@detector` tokens: not words of the text, so never nested in or around a term. */
