@@ -417,6 +417,11 @@ class ComboWatch {
     }
   }
 
+  clear(): void {
+    this.groupSeen.fill(0)
+    this.comboSeen.fill(0)
+  }
+
   /** True when every group of combo `k` has had a token seen in scan `scan`. */
   holds(k: number, scan: number): boolean {
     return this.comboSeen[k] === scan && this.met[k] === this.size[k]
@@ -478,6 +483,14 @@ function createEngine(
     }
   })
   let stamp = 0
+  // Scan numbers live in Int32Arrays: before they would wrap (after 2^31 scans, days at full rate, when every
+  // category would look untouched and nothing would fire) the marks are cleared and counting starts over.
+  const nextStamp = (s: number) => {
+    if (s < 0x7fffffff) return s + 1
+    touched.fill(0)
+    for (const c of categories) c.watch.clear()
+    return 1
+  }
   let accepted = 0
   // Records one accepted hit of the current scan (numbers only) and raises its category's upper bound.
   const accept = (cat: number, token: number, oStart: number, oEnd: number, form: number, evasive: boolean) => {
@@ -524,7 +537,7 @@ function createEngine(
     const allowed = allowedSpans(allowPatterns, text)
     // Pass 1 keeps accepted hits as numbers only and bounds each category's score from above, so a
     // category that cannot reach its threshold (most of them, on most messages) builds no objects.
-    stamp++
+    stamp = nextStamp(stamp)
     potential.fill(0)
     accepted = 0
     for (let h = 0; h < hitCount; h++) {
