@@ -113,11 +113,6 @@ function openDay(file: string): DayDb {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('busy_timeout = 5000')
-  // Checkpoints every ~40 MB of WAL instead of the default ~4 MB: a page that several batches change between
-  // checkpoints (the tail of the time index, each account's end of its index, a destination's page) reaches
-  // the main file once, and the writer's system time per record fell by about a third. Each commit is still
-  // fsynced in the WAL; a crash replays at most that much WAL on the next open.
-  db.pragma('wal_autocheckpoint = 10000')
   db.exec(SCHEMA)
   const legacy = db.prepare(`SELECT 1 FROM pragma_table_info('messages') WHERE name = 'text'`).get() !== undefined
   const insertMessage = db.prepare(
