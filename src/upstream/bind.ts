@@ -169,9 +169,13 @@ export class CarrierBind implements FrameSink {
     this.#firstError = null
     const socket = (this.#deps.connect ?? defaultConnect)(this.#cfg)
     this.#socket = socket
-    this.#out = new WriteBatch(socket, () => {
-      this.#writable = false
-    })
+    this.#out = new WriteBatch(
+      socket,
+      () => {
+        this.#writable = false
+      },
+      true,
+    )
     this.#framer = new Framer(this)
     this.#writable = true
     socket.setNoDelay(true)

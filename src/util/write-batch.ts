@@ -10,20 +10,28 @@ export class WriteBatch {
   #parts: Buffer[] = []
   #bytes = 0
   #scheduled = false
+  readonly #perTurn: boolean
 
-  /** `onFull`: a flush found the socket's buffer full (`write` returned false); 'drain' follows. */
-  constructor(socket: Socket, onFull: () => void) {
+  /**
+   * `onFull`: a flush found the socket's buffer full (`write` returned false); 'drain' follows.
+   * `perTurn`: flush once the event loop has handled every socket read of this turn rather than at the end
+   * of this one, so what several reads send to this socket goes out in one write (the carrier side, where
+   * the reads of many client sessions meet).
+   */
+  constructor(socket: Socket, onFull: () => void, perTurn = false) {
     this.#socket = socket
     this.#onFull = onFull
+    this.#perTurn = perTurn
   }
 
-  /** Queues `buf` for the flush at the end of this tick. */
+  /** Queues `buf` for the flush at the end of this tick (or of this turn of the event loop). */
   write(buf: Buffer): void {
     this.#parts.push(buf)
     this.#bytes += buf.length
     if (!this.#scheduled) {
       this.#scheduled = true
-      process.nextTick(flushBatch, this)
+      if (this.#perTurn) setImmediate(flushBatch, this)
+      else process.nextTick(flushBatch, this)
     }
   }
 

@@ -42,6 +42,33 @@ t.test('what is written in one tick reaches the socket as one write, in order', 
   t.equal(Buffer.concat(got).toString(), 'abcdef')
 })
 
+t.test('per turn: writes of several callbacks in one turn of the event loop leave in one write', async (t) => {
+  const { client, server } = await pair(t)
+  const count = (perTurn: boolean) => {
+    const writes: number[] = []
+    const write = client.write.bind(client)
+    client.write = ((chunk: Buffer) => {
+      writes.push(chunk.length)
+      return write(chunk)
+    }) as typeof client.write
+    const out = new WriteBatch(client, () => t.fail('not full'), perTurn)
+    // Two callbacks of one turn, as two socket reads handled back to back would be.
+    process.nextTick(() => out.write(Buffer.from('ab')))
+    setImmediate(() => process.nextTick(() => out.write(Buffer.from('cde'))))
+    out.write(Buffer.from('x'))
+    return new Promise<number[]>((resolve) => setTimeout(() => resolve(writes), 5)).finally(() => {
+      client.write = write as typeof client.write
+    })
+  }
+  t.same(await count(false), [3, 3], 'per tick: one write per callback')
+  t.same(await count(true), [6], 'per turn: one write')
+  const got: Buffer[] = []
+  server.on('data', (d: Buffer) => got.push(d))
+  client.end()
+  await once(server, 'end')
+  t.equal(Buffer.concat(got).toString(), 'xabcdexabcde')
+})
+
 t.test('nothing is written after end or destroy', async (t) => {
   const { client } = await pair(t)
   const out = new WriteBatch(client, () => {})
