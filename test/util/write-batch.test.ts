@@ -17,14 +17,20 @@ async function pair(t: { teardown(fn: () => void): void }): Promise<{ client: ne
   return { client, server }
 }
 
-t.test('what is written in one tick reaches the socket as one write, in order', async (t) => {
-  const { client, server } = await pair(t)
+/** Records the length of each write handed to `socket`; `restore` puts its own write back. */
+function spyWrites(socket: net.Socket): { writes: number[]; restore(): void } {
   const writes: number[] = []
-  const write = client.write.bind(client)
-  client.write = ((chunk: Buffer) => {
+  const write = socket.write.bind(socket)
+  socket.write = ((chunk: Buffer) => {
     writes.push(chunk.length)
     return write(chunk)
-  }) as typeof client.write
+  }) as typeof socket.write
+  return { writes, restore: () => void (socket.write = write as typeof socket.write) }
+}
+
+t.test('what is written in one tick reaches the socket as one write, in order', async (t) => {
+  const { client, server } = await pair(t)
+  const { writes } = spyWrites(client)
   const out = new WriteBatch(client, () => t.fail('not full'))
   out.write(Buffer.from('ab'))
   out.write(Buffer.from('cde'))
@@ -45,20 +51,13 @@ t.test('what is written in one tick reaches the socket as one write, in order', 
 t.test('per turn: writes of several callbacks in one turn of the event loop leave in one write', async (t) => {
   const { client, server } = await pair(t)
   const count = (perTurn: boolean) => {
-    const writes: number[] = []
-    const write = client.write.bind(client)
-    client.write = ((chunk: Buffer) => {
-      writes.push(chunk.length)
-      return write(chunk)
-    }) as typeof client.write
+    const { writes, restore } = spyWrites(client)
     const out = new WriteBatch(client, () => t.fail('not full'), perTurn)
     // Two callbacks of one turn, as two socket reads handled back to back would be.
     process.nextTick(() => out.write(Buffer.from('ab')))
     setImmediate(() => process.nextTick(() => out.write(Buffer.from('cde'))))
     out.write(Buffer.from('x'))
-    return new Promise<number[]>((resolve) => setTimeout(() => resolve(writes), 5)).finally(() => {
-      client.write = write as typeof client.write
-    })
+    return new Promise<number[]>((resolve) => setTimeout(() => resolve(writes), 5)).finally(restore)
   }
   t.same(await count(false), [3, 3], 'per tick: one write per callback')
   t.same(await count(true), [6], 'per turn: one write')
