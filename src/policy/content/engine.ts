@@ -545,11 +545,11 @@ function createEngine(
       for (const m of meanings[hitIds[h]]) {
         if (m.token === -1) continue
         const start = end - m.length + 1
-        if (allows && allows.some(([ac, as, ae]) => (ac === -1 || ac === m.cat) && as <= start && end <= ae)) continue
+        if (allows && allowedPhrase(allows, m.cat, start, end)) continue
         const oStart = offsets[start]
         const oEnd = offsets[end]
         if (!boundary(text, oStart - 1, m.head) || !boundary(text, oEnd + 1, m.tail)) continue
-        if (allowed && allowed.some(([as, ae]) => as <= oStart && oEnd <= ae)) continue
+        if (allowed && insideSpan(allowed, oStart, oEnd)) continue
         accept(m.cat, m.token, oStart, oEnd, m.formCode, m.formCode !== 0 || oEnd - oStart !== end - start)
       }
     }
@@ -582,10 +582,10 @@ function createEngine(
           const last = soundAt[end]
           // Written as the term itself: the main automaton has it already, as plain evidence.
           if (last - start + 1 === m.term.length && sameUnits(f.units, start, m.term)) continue
-          if (allows && allows.some(([ac, as, ae]) => (ac === -1 || ac === m.cat) && as <= start && last <= ae)) continue
+          if (allows && allowedPhrase(allows, m.cat, start, last)) continue
           const oStart = offsets[start]
           const oEnd = offsets[last]
-          if (allowed && allowed.some(([as, ae]) => as <= oStart && oEnd <= ae)) continue
+          if (allowed && insideSpan(allowed, oStart, oEnd)) continue
           accept(m.cat, m.token, oStart, oEnd, HOMOPHONE, true)
         }
       }
@@ -725,6 +725,28 @@ function soundOpenings(sound: SoundMatcher): Uint32Array | null {
 }
 
 /** Spans (first and last index) of `text` that the global regexes match, or null when there are none. */
+// The two checks below run for every candidate hit of every message: indexed loops, because a closure with a
+// destructured parameter per call (`some(([a, b]) => …)`) allocated a context and an iterator each time, a
+// few kilobytes per clean message.
+
+/** True when an allow-phrase of category `cat` (or a global one, -1) covers folded units start..end. */
+function allowedPhrase(allows: ReadonlyArray<readonly [number, number, number]>, cat: number, start: number, end: number): boolean {
+  for (let i = 0; i < allows.length; i++) {
+    const a = allows[i]
+    if ((a[0] === -1 || a[0] === cat) && a[1] <= start && end <= a[2]) return true
+  }
+  return false
+}
+
+/** True when one of `spans` covers start..end of the original text. */
+function insideSpan(spans: ReadonlyArray<readonly [number, number]>, start: number, end: number): boolean {
+  for (let i = 0; i < spans.length; i++) {
+    const sp = spans[i]
+    if (sp[0] <= start && end <= sp[1]) return true
+  }
+  return false
+}
+
 function allowedSpans(res: readonly RegExp[], text: string): Array<[number, number]> | null {
   let spans: Array<[number, number]> | null = null
   for (const re of res) {
