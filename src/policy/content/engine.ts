@@ -132,6 +132,8 @@ export interface CompileOptions {
    * engine to the same results.
    */
   readonly exhaustive?: boolean
+  /** @internal The scan number the engine starts counting from: lets a test reach the wrap-around. */
+  readonly firstScan?: number
 }
 
 export function compileRuleFiles(files: RuleFiles, options: CompileOptions = {}): ContentEngine {
@@ -327,7 +329,7 @@ export function compileRuleFiles(files: RuleFiles, options: CompileOptions = {})
 
   const automaton = buildAutomaton(patterns)
   const sound = soundPatterns.length > 0 ? { automaton: buildAutomaton(soundPatterns), meanings: soundMeanings } : null
-  return createEngine(automaton, meanings, categories, allowPatterns, sound, options.exhaustive === true)
+  return createEngine(automaton, meanings, categories, allowPatterns, sound, options)
 }
 
 /** Forms with one or more characters replaced by their split components (贝者博, 赌十尃, 贝者十尃). */
@@ -439,8 +441,9 @@ function createEngine(
   categories: Category[],
   allowPatterns: RegExp[],
   sound: SoundMatcher | null,
-  exhaustive: boolean,
+  options: CompileOptions,
 ): ContentEngine {
+  const exhaustive = options.exhaustive === true
   const tables = foldTables()
   const readings = phoneticTable()
   // The phonetic view of one scan: syllable ids, and for each the index of its unit in the folded text.
@@ -482,7 +485,7 @@ function createEngine(
       byDetector.set(kind, list)
     }
   })
-  let stamp = 0
+  let stamp = options.firstScan ?? 0
   // Scan numbers live in Int32Arrays: before they would wrap (after 2^31 scans, days at full rate, when every
   // category would look untouched and nothing would fire) the marks are cleared and counting starts over.
   const nextStamp = (s: number) => {

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { join } from 'node:path'
-import { compileContentRules, type ContentEngine } from '../../../src/policy/content/engine.js'
+import { compileContentRules, compileRuleFiles, type ContentEngine } from '../../../src/policy/content/engine.js'
+import { readRuleDir } from '../../../src/policy/content/rule-file.js'
 import { GuardError } from '../../../src/errors.js'
 import { VendorStatus } from '../../../src/smpp/status.js'
 
@@ -191,5 +192,20 @@ t.test('the shipped rules compile into one automaton with thousands of patterns'
   const names = e.categories.map((c) => c.name)
   for (const c of ['fraud_bank', 'gambling', 'porn_prostitution', 'contraband', 'fake_prize', 'fake_recruit_marriage', 'advertising_spam', 'political', 'rumor_violence_terror', 'competitor_promo']) {
     t.ok(names.includes(c), c)
+  }
+})
+
+t.test('the scan counter wraps without losing a hit: past 2^31 scans every category still fires', async (t) => {
+  const files = readRuleDir(join(import.meta.dirname, '../../../config/rules'))
+  const fresh = compileRuleFiles(files)
+  const old = compileRuleFiles(files, { firstScan: 0x7fffffff - 3 })
+  const violating = '网上赌场真人荷官百家乐，首充送彩金，提款秒到，注册就送'
+  const clean = '您的验证码是482913，5分钟内有效，请勿泄露给他人。'
+  const want = fresh.scan(violating).hits.map((h) => h.category)
+  t.ok(want.length > 0, 'the violating text fires on a fresh engine')
+  // Scans before, at and well after the wrap, clean ones between, so marks from earlier scans are in place.
+  for (let i = 0; i < 12; i++) {
+    t.same(old.scan(clean).hits, [], `clean scan ${i}`)
+    t.same(old.scan(violating).hits.map((h) => h.category), want, `violating scan ${i}`)
   }
 })
