@@ -299,21 +299,23 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
     return closed
   }
 
+  const isMember = (set: string, member: string): boolean => sets.get(set)?.has(member) ?? false
+
   return {
     backend: 'memory',
     sync: {
-      has: (set, member) => (assertOpen(), sets.get(set)?.has(member) ?? false),
+      has: (set, member) => (assertOpen(), isMember(set, member)),
       consume: (req) => (assertOpen(), consumeSync(req)),
     },
     ready: () => Promise.resolve(),
-    has: (set, member) => guard(() => sets.get(set)?.has(member) ?? false),
+    has: (set, member) => guard(() => isMember(set, member)),
     add: (set, member) =>
       guard(() => {
-        if (!sets.get(set)?.has(member)) record(['a', set, member])
+        if (!isMember(set, member)) record(['a', set, member])
       }),
     remove: (set, member) =>
       guard(() => {
-        if (!sets.get(set)?.has(member)) return false
+        if (!isMember(set, member)) return false
         record(['r', set, member])
         return true
       }),

@@ -91,7 +91,7 @@ export class CarrierBind implements FrameSink {
   readonly #untick: () => void
   readonly #gauges: Record<BindStatus, { inc(): void; dec(): void }>
   #socket: net.Socket | null = null
-  /** Output to `#socket`, written once per tick. */
+  /** Output to `#socket`, written once per turn of the event loop. */
   #out: WriteBatch | null = null
   #framer: Framer | null = null
   #heartbeat: Heartbeat | null = null
@@ -374,7 +374,8 @@ export class CarrierBind implements FrameSink {
   #write(buf: Buffer): void {
     const socket = this.#socket
     if (!socket || socket.destroyed) return
-    // Submits from one client chunk leave in one write (NOTES §1: a syscall per PDU was 57 % of the CPU).
+    // Submits from every client read of one event-loop turn leave in one write (NOTES §1: a syscall per PDU
+    // was 57 % of the CPU).
     ;(this.#out as WriteBatch).write(buf)
   }
 

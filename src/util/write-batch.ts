@@ -1,7 +1,8 @@
-// What one connection writes while a socket read is handled, handed to the socket as one buffer once that
-// handling is done. Corking gave one writev per read too, but of one iovec per PDU plus a Writable entry per
-// write: on loopback a single 10 KB write cost the kernel 7 µs where a 60-iovec writev of it cost 12.5 µs,
-// and the upstream writev was a sixth of the proxy's CPU at window 500 (NOTES §1: batch writes per chunk).
+// What one connection writes while a socket read is handled (or, per turn, while every read of one turn of
+// the event loop is), handed to the socket as one buffer once that handling is done. Corking gave one writev
+// per read too, but of one iovec per PDU plus a Writable entry per write: on loopback a single 10 KB write
+// cost the kernel 7 µs where a 60-iovec writev of it cost 12.5 µs, and the upstream writev was a sixth of the
+// proxy's CPU at window 500 (NOTES §1: batch writes per chunk).
 import type { Socket } from 'node:net'
 
 export class WriteBatch {

@@ -727,7 +727,6 @@ function soundOpenings(sound: SoundMatcher): Uint32Array | null {
   return bits
 }
 
-/** Spans (first and last index) of `text` that the global regexes match, or null when there are none. */
 // The two checks below run for every candidate hit of every message: indexed loops, because a closure with a
 // destructured parameter per call (`some(([a, b]) => …)`) allocated a context and an iterator each time, a
 // few kilobytes per clean message.
@@ -750,6 +749,7 @@ function insideSpan(spans: ReadonlyArray<readonly [number, number]>, start: numb
   return false
 }
 
+/** Spans (first and last index) of `text` that the global regexes match, or null when there are none. */
 function allowedSpans(res: readonly RegExp[], text: string): Array<[number, number]> | null {
   let spans: Array<[number, number]> | null = null
   for (const re of res) {
