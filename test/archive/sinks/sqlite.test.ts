@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdirSync, readdirSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { openSqliteSink, openSqliteWorkerSink } from '../../../src/archive/sinks/sqlite.js'
@@ -18,6 +18,16 @@ t.test('sqlite sink passes the contract', async (t) => {
 t.test('sqlite sink writing from a worker thread passes the contract', async (t) => {
   const dir = t.testdir()
   await sinkContract(t, async () => openSqliteWorkerSink({ sink: 'sqlite', path: 'archive', open_days: 2, worker: true }, deps(dir)))
+})
+
+t.test('the worker thread runs at a lower priority than the event loop', { skip: process.platform !== 'linux' && 'per-thread nice is Linux only' }, async (t) => {
+  const nices = () => readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]))
+  t.notOk(nices().includes(10), 'no thread at nice 10 before the worker starts')
+  const sink = openSqliteWorkerSink({ sink: 'sqlite', path: 'a', open_days: 2, worker: true }, deps(t.testdir()))
+  await sink.write([message()])
+  t.ok(nices().includes(10), 'the worker thread is at nice 10')
+  t.equal(readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[16], '0', 'the event loop keeps its priority')
+  await sink.close()
 })
 
 t.test('a write that fails in the worker rejects, and the sink keeps working', async (t) => {
