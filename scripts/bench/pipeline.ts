@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { archiveYaml, baseYaml } from './lib/proxy-yaml.js'
-import { ROOT, freePort, runClient, startHelper, startProxy, stop, table, threadCpuMicros, type ClientResult, type ClientRun } from './lib/harness.js'
+import { ROOT, freePort, runClient, startHelper, startProxy, stop, table, threadCpuMicros, threadWait, type ClientResult, type ClientRun } from './lib/harness.js'
 
 const { values } = parseArgs({
   options: {
@@ -134,12 +134,20 @@ interface Cpu {
   readonly main: number
   /** The busiest other thread's share: the SQLite sink's worker when the archive is on. */
   readonly worker: number
+  /** Share of the run's wall time the event loop was runnable but waited for a CPU. */
+  readonly waited: number
+  /** Times per second the scheduler took the CPU from the event loop. */
+  readonly preempted_per_s: number
 }
 
 /** CPU per whole message of the process `of` (the proxy, or the raw pipe) over one client run, from /proc. */
 async function measured(port: number, run: Partial<ClientRun> = {}, of = pid): Promise<{ r: ClientResult; cpu: Cpu }> {
   const before = threadCpuMicros(of)
+  const w0 = threadWait(of)
+  const t0 = performance.now()
   const r = await runClient({ ...base, ...run, port })
+  const wall_us = (performance.now() - t0) * 1000
+  const w1 = threadWait(of)
   const after = threadCpuMicros(of)
   const n = Math.max(1, r.messages_done)
   let total = 0
@@ -150,7 +158,9 @@ async function measured(port: number, run: Partial<ClientRun> = {}, of = pid): P
     if (tid !== of) worker = Math.max(worker, d)
   }
   const main = (after.get(of) ?? 0) - (before.get(of) ?? 0)
-  return { r, cpu: { total: total / n, main: main / n, worker: worker / n } }
+  const waited = (w1.wait_us - w0.wait_us) / wall_us
+  const preempted_per_s = ((w1.preempted - w0.preempted) * 1e6) / wall_us
+  return { r, cpu: { total: total / n, main: main / n, worker: worker / n, waited, preempted_per_s } }
 }
 
 interface Round {
@@ -228,6 +238,7 @@ proxy CPU per message at window ${WINDOW}: ${guard.cpu.total.toFixed(1)} µs (ta
 at ${fmtInt(RATE)} msgs/s: ${steadyGuard.cpu.total.toFixed(1)} µs (event loop ${steadyGuard.cpu.main.toFixed(1)}, SQLite worker ${steadyGuard.cpu.worker.toFixed(1)})
 added p99 at ${fmtInt(RATE)} msgs/s: ${(steadyGuard.r.p99_ms - steadyDirect.p99_ms).toFixed(2)} ms (target ≤ 1 ms); p50 +${(steadyGuard.r.p50_ms - steadyDirect.p50_ms).toFixed(2)} ms, p999 +${(steadyGuard.r.p999_ms - steadyDirect.p999_ms).toFixed(2)} ms
 the raw TCP pipe alone, the floor of any extra hop: ${tcp.cpu.total.toFixed(1)} µs per message at window ${WINDOW}, ${steadyPipe.cpu.total.toFixed(1)} µs at ${fmtInt(RATE)} msgs/s; added p99 ${(steadyPipe.r.p99_ms - steadyDirect.p99_ms).toFixed(2)} ms
+waiting for a CPU at ${fmtInt(RATE)} msgs/s (runnable, not running): the proxy's event loop ${(100 * steadyGuard.cpu.waited).toFixed(1)} % of the run, taken off the CPU ${fmtInt(steadyGuard.cpu.preempted_per_s)} times a second; the raw pipe ${(100 * steadyPipe.cpu.waited).toFixed(1)} %, ${fmtInt(steadyPipe.cpu.preempted_per_s)} a second
 msgs/s counts whole messages answered (a long one when its last part is); latencies are per submit_sm.`)
   if (ROUNDS > 1) {
     const t = rounds.map(targets)

@@ -137,6 +137,21 @@ export function threadCpuMicros(pid: number): Map<number, number> {
   return out
 }
 
+/**
+ * How long a thread was runnable but not running (ns → µs, /proc/<pid>/task/<tid>/schedstat) and how often
+ * the scheduler took the CPU from it (nonvoluntary_ctxt_switches): on a shared machine, latency the process
+ * itself did not spend. Linux only; zeros where unreadable.
+ */
+export function threadWait(pid: number, tid = pid): { wait_us: number; preempted: number } {
+  try {
+    const wait = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1000
+    const m = /nonvoluntary_ctxt_switches:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))
+    return { wait_us: wait, preempted: m ? Number(m[1]) : 0 }
+  } catch {
+    return { wait_us: 0, preempted: 0 }
+  }
+}
+
 export interface ClientRun {
   port: number
   system_id?: string
