@@ -4,8 +4,14 @@
 // a message leave the root unmatched; deeper nodes keep sorted edge runs searched by bisection.
 
 export interface Automaton {
-  /** Calls `onMatch(end, patternId)` for every occurrence; `end` is the index of the last unit. */
-  search(units: Uint16Array, length: number, onMatch: (end: number, patternId: number) => void): void
+  /**
+   * Calls `onMatch(end, patternId)` for every occurrence; `end` is the index of the last unit. `roots`, when
+   * given, holds `rootNext(units[i])` at `i`: read in order from a scratch array filled while the text was
+   * folded, instead of at random from the 256 KB root table, which a busy process has evicted from the caches.
+   */
+  search(units: Uint16Array, length: number, onMatch: (end: number, patternId: number) => void, roots?: Int32Array): void
+  /** The node the root goes to on `unit`, 0 when no pattern starts with it. */
+  rootNext(unit: number): number
   readonly patternCount: number
   readonly nodeCount: number
 }
@@ -99,14 +105,15 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
   return {
     patternCount: patterns.length,
     nodeCount,
-    search(units, length, onMatch) {
+    rootNext: (unit) => root[unit],
+    search(units, length, onMatch, roots) {
       let node = 0
       for (let i = 0; i < length; i++) {
         const c = units[i]
         for (;;) {
           let next = -1
           if (node === 0) {
-            next = root[c]
+            next = roots === undefined ? root[c] : roots[i]
             if (next === 0) break
           } else if (((childBits[node] >>> c) & 1) !== 0) {
             let lo = edgeStart[node]

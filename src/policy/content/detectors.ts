@@ -77,15 +77,11 @@ const CUES = (() => {
   return t
 })()
 
-/** The cues among the first `length` units of a match-view fold. */
-function detectorCues(units: Uint16Array, length: number): number {
-  let cues = 0
-  for (let i = 0; i < length && cues !== ALL_CUES; i++) cues |= CUES[units[i]]
-  return cues
-}
+/** The cues a match-view unit carries (0 for most): what the scan ORs over a message's units. */
+export const cueOf = (unit: number): number => CUES[unit]
 
 /**
- * Runs every detector over the detector view `view` of `text`. `cues` (from `detectorCues`) names the
+ * Runs every detector over the detector view `view` of `text`. `cues` (`cueOf` of every unit) names the
  * regexes that can match at all; the others are skipped, which changes nothing but the time taken.
  */
 export function detect(text: string, view: Folded, opts: DetectOptions = {}, cues = ALL_CUES): DetectorHit[] {
@@ -105,11 +101,10 @@ export function detect(text: string, view: Folded, opts: DetectOptions = {}, cue
 }
 
 /**
- * `detect` as the scan runs it: the cues come from `match`, the text's match-view fold, and the detector view
- * is folded (into `view`, through `table`) only when some regex can match.
+ * `detect` as the scan runs it: `cues` were gathered off the text's match-view fold, and the detector view is
+ * folded (into `view`, through `table`) only when some regex can match.
  */
-export function detectCued(text: string, match: Folded, table: FoldTable, view: Folded, opts: DetectOptions = {}): DetectorHit[] {
-  const cues = detectorCues(match.units, match.length)
+export function detectCued(text: string, cues: number, table: FoldTable, view: Folded, opts: DetectOptions = {}): DetectorHit[] {
   return cues === 0 ? [signatureHit(text)] : detect(text, foldInto(text, table, view), opts, cues)
 }
 

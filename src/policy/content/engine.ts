@@ -5,10 +5,11 @@
 import { pinyin } from 'pinyin-pro'
 import { VendorStatus } from '../../smpp/status.js'
 import { buildAutomaton, type Automaton } from './aho-corasick.js'
-import { detect, detectCued, DetectorKinds, type DetectorHit, type DetectorKind } from './detectors.js'
+import { cueOf, detect, detectCued, DetectorKinds, type DetectorHit, type DetectorKind } from './detectors.js'
 import { createFolded, foldInto, foldTables, foldedString, normalize, DROP } from './normalize.js'
 import { SPLIT_FORMS } from './data/split.js'
 import { phoneticKey, phoneticTable } from './phonetic.js'
+import { foldFused, unitTable } from './unit-table.js'
 import { readRuleDir, rulesError, type CategoryAction, type CategoryFile, type Located, type RuleFiles } from './rule-file.js'
 
 /** How a term was written: as listed, or in a form generated or declared to defeat evasion. */
@@ -454,7 +455,11 @@ function createEngine(
     soundHits.push([end, id])
   }
   const opening = sound && !exhaustive ? soundOpenings(sound) : null
+  const units = exhaustive ? null : unitTable(automaton, tables.match, readings)
   const folded = createFolded()
+  // Per unit of `folded`: the automaton's root transition on it and its syllable id (0: none).
+  let roots = new Int32Array(256)
+  let syllables = new Uint16Array(256)
   const view = createFolded()
   // Matches of one scan, as flat (end, patternId) pairs; reused so a clean message allocates nothing here.
   let hitEnds = new Int32Array(64)
@@ -523,10 +528,31 @@ function createEngine(
     return f === DROP || classOf(f) !== cls
   }
 
-  function scan(text: string, opts: ScanOptions = {}): ScanResult {
+  /**
+   * Folds `text` into `folded` and fills `roots` and `syllables`; returns the detector cues of its units.
+   * The exhaustive engine reads the four tables one by one: the reference the fused table is held to.
+   */
+  function foldText(text: string): number {
+    if (roots.length < text.length) {
+      roots = new Int32Array(text.length * 2)
+      syllables = new Uint16Array(text.length * 2)
+    }
+    if (units !== null) return foldFused(text, units, folded, roots, syllables)
     const f = foldInto(text, tables.match, folded)
+    let cues = 0
+    for (let i = 0; i < f.length; i++) {
+      roots[i] = automaton.rootNext(f.units[i])
+      syllables[i] = readings[f.units[i]]
+      cues |= cueOf(f.units[i])
+    }
+    return cues
+  }
+
+  function scan(text: string, opts: ScanOptions = {}): ScanResult {
+    const cues = foldText(text)
+    const f = folded
     hitCount = 0
-    automaton.search(f.units, f.length, onMatch)
+    automaton.search(f.units, f.length, onMatch, roots)
     const offsets = f.offsets
 
     // Allow-phrases first: a term inside one of them (same category or global) is dropped.
@@ -567,7 +593,7 @@ function createEngine(
       let c = 0
       let candidate = opening === null
       for (let i = 0; i < f.length; i++) {
-        const id = readings[f.units[i]]
+        const id = syllables[i]
         if (id === 0) continue
         if (!candidate && opening !== null && (mayHold(opening, hash3(b, c, id)) || mayHold(opening, hash4(a, b, c, id)))) candidate = true
         a = b
@@ -593,7 +619,7 @@ function createEngine(
         }
       }
     }
-    const detectors = exhaustive ? detect(text, foldInto(text, tables.view, view), opts) : detectCued(text, f, tables.view, view, opts)
+    const detectors = exhaustive ? detect(text, foldInto(text, tables.view, view), opts) : detectCued(text, cues, tables.view, view, opts)
     for (let di = 0; di < detectors.length; di++) {
       const d = detectors[di]
       const users = byDetector.get(d.kind)

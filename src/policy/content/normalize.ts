@@ -83,14 +83,19 @@ export function createFolded(capacity = 256): Folded {
   return { units, offsets: new Uint32Array(capacity), bytes: Buffer.from(units.buffer), length: 0 }
 }
 
-/** Folds `text` through `table` into `out` (reused across calls: no allocation per message). */
-export function foldInto(text: string, table: FoldTable, out: Folded): Folded {
-  const n = text.length
+/** Grows `out` to hold the fold of a text of `n` units. */
+export function reserve(out: Folded, n: number): void {
   if (out.units.length < n) {
     out.units = new Uint16Array(n * 2)
     out.offsets = new Uint32Array(n * 2)
     out.bytes = Buffer.from(out.units.buffer)
   }
+}
+
+/** Folds `text` through `table` into `out` (reused across calls: no allocation per message). */
+export function foldInto(text: string, table: FoldTable, out: Folded): Folded {
+  const n = text.length
+  reserve(out, n)
   const units = out.units
   const offsets = out.offsets
   let k = 0
