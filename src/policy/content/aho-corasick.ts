@@ -16,6 +16,15 @@ export interface Automaton {
   readonly nodeCount: number
 }
 
+// Slots of one node in the search's node table: 8 of 4 bytes, so two nodes share a 64-byte cache line.
+const NODE = 8
+const BITS = 0
+const EDGES = 1
+const EDGES_END = 2
+const FAIL = 3
+const PATTERN = 4
+const OUT = 5
+
 /** `patterns[i]` gets id `i`; empty patterns are ignored. Duplicate strings share their first id. */
 export function buildAutomaton(patterns: readonly string[]): Automaton {
   // Build a pointer trie first (Maps), then flatten it into typed arrays.
@@ -101,7 +110,26 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
     }
   }
 
-  // `goto` is inlined in the loop below: this is the per-unit hot path (NOTES.md §6).
+  // What the search reads about a node, side by side (NODE slots each): a node's bit mask, edge run, failure
+  // link and patterns in one cache line instead of five arrays' worth of misses per step; edges likewise as
+  // (unit, next) pairs. A proxy scans between other work, so these tables are mostly out of the caches.
+  const nodes = new Int32Array(nodeCount * NODE)
+  for (let n = 0; n < nodeCount; n++) {
+    const b = n * NODE
+    nodes[b + BITS] = childBits[n]
+    nodes[b + EDGES] = edgeStart[n]
+    nodes[b + EDGES_END] = edgeStart[n + 1]
+    nodes[b + FAIL] = fail[n]
+    nodes[b + PATTERN] = pattern[n]
+    nodes[b + OUT] = out[n]
+  }
+  const edgePairs = new Int32Array(edges * 2)
+  for (let e = 0; e < edges; e++) {
+    edgePairs[2 * e] = edgeChar[e]
+    edgePairs[2 * e + 1] = edgeNext[e]
+  }
+
+  // The lookups are inlined in the loop below: this is the per-unit hot path (NOTES.md §6).
   return {
     patternCount: patterns.length,
     nodeCount,
@@ -112,19 +140,20 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
         const c = units[i]
         for (;;) {
           let next = -1
+          const b = node * NODE
           if (node === 0) {
             next = roots === undefined ? root[c] : roots[i]
             if (next === 0) break
-          } else if (((childBits[node] >>> c) & 1) !== 0) {
-            let lo = edgeStart[node]
-            let hi = edgeStart[node + 1] - 1
+          } else if (((nodes[b + BITS] >>> c) & 1) !== 0) {
+            let lo = nodes[b + EDGES]
+            let hi = nodes[b + EDGES_END] - 1
             while (lo <= hi) {
               const mid = (lo + hi) >>> 1
-              const m = edgeChar[mid]
+              const m = edgePairs[2 * mid]
               if (m < c) lo = mid + 1
               else if (m > c) hi = mid - 1
               else {
-                next = edgeNext[mid]
+                next = edgePairs[2 * mid + 1]
                 break
               }
             }
@@ -133,11 +162,12 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
             node = next
             break
           }
-          node = fail[node]
+          node = nodes[b + FAIL]
         }
         if (node === 0) continue
-        if (pattern[node] !== -1) onMatch(i, pattern[node])
-        for (let o = out[node]; o > 0; o = out[o]) onMatch(i, pattern[o])
+        const at = node * NODE
+        if (nodes[at + PATTERN] !== -1) onMatch(i, nodes[at + PATTERN])
+        for (let o = nodes[at + OUT]; o > 0; o = nodes[o * NODE + OUT]) onMatch(i, nodes[o * NODE + PATTERN])
       }
     },
   }
