@@ -7,6 +7,7 @@ import { defineStage, StageMode } from '../define-stage.js'
 import type { Hit } from '../verdict.js'
 import { VendorStatus } from '../../smpp/status.js'
 import { compileContentRules, type CategoryHit, type ContentEngine, type ScanResult } from '../content/engine.js'
+import { rememberFold } from '../folded-text.js'
 import { CategoryAction } from '../content/rule-file.js'
 
 export const ContentConfigSchema = z.strictObject({
@@ -79,7 +80,9 @@ export default defineStage({
     const opts = cfg.allowed_hosts.length > 0 ? { allowedHosts: cfg.allowed_hosts.map((h) => h.toLowerCase()) } : {}
     return (msg) => {
       if (msg.text === '') return null
-      const hits = contentHits(engine.scan(msg.text, opts), cfg)
+      const scan = engine.scan(msg.text, opts)
+      rememberFold(msg, scan.normalized)
+      const hits = contentHits(scan, cfg)
       return hits.length === 0 ? null : hits
     }
   },

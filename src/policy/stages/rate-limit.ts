@@ -8,7 +8,8 @@ import { hit, PASS, type Hit } from '../verdict.js'
 import { destinationOf } from '../numbers.js'
 import { stateFailure } from '../state-failure.js'
 import { isTimeZone, minuteOfDay, parseClock, zoneOffset } from '../time-zone.js'
-import { createFolded, foldInto, foldTables } from '../content/normalize.js'
+import { normalize } from '../content/normalize.js'
+import { foldOf } from '../folded-text.js'
 import { FailModeSchema } from '../../state/config.js'
 import type { WindowCap, TokenBucket } from '../../state/types.js'
 import { VendorStatus } from '../../smpp/status.js'
@@ -68,11 +69,11 @@ function templates(windows: readonly Window[], prefix: string, rule: string, sta
 }
 
 /** 53-bit hash of the folded text (cyrb53): collisions within one recipient's window are negligible. */
-function hashUnits(units: Uint16Array, length: number): string {
+function hashFold(fold: string): string {
   let h1 = 0xdeadbeef
   let h2 = 0x41c6ce57
-  for (let i = 0; i < length; i++) {
-    const c = units[i]
+  for (let i = 0; i < fold.length; i++) {
+    const c = fold.charCodeAt(i)
     h1 = Math.imul(h1 ^ c, 2654435761)
     h2 = Math.imul(h2 ^ c, 1597334677)
   }
@@ -119,8 +120,6 @@ export default defineStage({
     const quiet = cfg.quiet_hours ? { from: parseClock(cfg.quiet_hours.from)!, to: parseClock(cfg.quiet_hours.to)! } : null
     if (!bucket && caps.length === 0 && !quiet) return null
     const offsetOf = memo(`tz\0${cfg.time_zone}`, () => zoneOffset(cfg.time_zone))
-    const table = foldTables().match
-    const folded = createFolded()
     const fail = cfg.on_state_error
     const sync = state.sync
     const withText = capPlan(caps, bucket)
@@ -135,10 +134,7 @@ export default defineStage({
       }
       const d = destinationOf(msg) ?? msg.destination_addr
       let hash = ''
-      if (msg.text.length > 0) {
-        foldInto(msg.text, table, folded)
-        hash = hashUnits(folded.units, folded.length)
-      }
+      if (msg.text.length > 0) hash = hashFold(foldOf(msg) ?? normalize(msg.text))
       const plan = hash ? withText : binary
       const used = plan.templates
       // The windows of one prefix come together: one key string for all of them, so the backend's "same key

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import content from '../../../src/policy/stages/content.js'
 import rateLimit from '../../../src/policy/stages/rate-limit.js'
 import { createMemoryState } from '../../../src/state/memory.js'
 import { createRedisState } from '../../../src/state/redis.js'
@@ -128,6 +129,21 @@ for (const backend of backends) {
     t.match(await judge({ text: '', encoding: 'binary', data_coding: 4 }, T0 + 30 * SEC), { action: 'allow' })
   })
 }
+
+t.test('the duplicate cap hashes the fold the content stage made exactly as a fold of its own', async (t) => {
+  const state = createMemoryState(MemoryStateSchema.parse({ backend: 'memory' }), { log: silentLog, metrics: createMetrics() })
+  t.teardown(() => state.close())
+  const acct = account({ system_id: 'acme', tps: 0 })
+  const caps = policy({ ...NONE, duplicate: [{ window_s: 30, limit: 1 }] })
+  const both = judgeWith([content, rateLimit], acct, { ...caps, content: { mode: 'enforce' } } as PolicyConfig, state, 'config')
+  const alone = judgeWith([rateLimit], acct, caps, state)
+  const first = '【Acme】您的订单 1234 已发货，请注意查收'
+  const again = '【ＡＣＭＥ】您的订单１２３４已发货 请注意查收！'
+  t.match(await both({ text: first }, T0), { action: 'allow' })
+  t.match(await alone({ text: again }, T0 + SEC), { action: 'reject', rule: 'rate_limit.duplicate' }, 'content folded first, the cap alone second')
+  t.match(await alone({ destination_addr: '13900139000', text: first }, T0), { action: 'allow' })
+  t.match(await both({ destination_addr: '13900139000', text: again }, T0 + SEC), { action: 'reject', rule: 'rate_limit.duplicate' }, 'the other way round')
+})
 
 t.test('quiet hours in the account time zone, wrapping midnight', async (t) => {
   const state = createMemoryState(MemoryStateSchema.parse({ backend: 'memory' }), { log: silentLog, metrics: createMetrics() })
