@@ -8,18 +8,16 @@ import { dirname, resolve } from 'node:path'
 import { LRUCache } from 'lru-cache'
 import { GuardError } from '../errors.js'
 import type { MemoryStateConfig } from './config.js'
+import { CounterPool } from './counter-pool.js'
 import { createFailureReporter, type StateDeps } from './failure.js'
-import { windowIndex, type ConsumeRequest, type ConsumeResult, type State, type WindowCap } from './types.js'
+import { windowIndex, type ConsumeRequest, type ConsumeResult, type State } from './types.js'
 
 /**
- * Every window of one key in one entry — the time its last window ends, then [window_ms, window index,
- * count] triples — so a recipient's minute, hour and day caps cost one map entry, not three: at a million
- * live counters, map entries and the garbage they make are the whole cost (measured in
- * scripts/bench/limits.ts).
+ * Every window of one key in one entry of a CounterPool — the time its last window ends, then [window_ms,
+ * window index, count] triples — so a recipient's minute, hour and day caps cost one map entry, not three:
+ * at a million live counters, map entries and the garbage they make are the whole cost (measured in
+ * scripts/bench/limits.ts). The map holds the entry's id.
  */
-type Slots = number[]
-const END = 0
-
 interface Bucket {
   tokens: number
   at: number
@@ -58,7 +56,8 @@ export interface MemoryState extends State {
 }
 
 export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): MemoryState {
-  const counters = new Map<string, Slots>()
+  const counters = new Map<string, number>()
+  const pool = new CounterPool()
   const buckets = new LRUCache<string, Bucket>({ max: MAX_BUCKETS })
   const sets = new Map<string, Set<string>>()
   const values = new Map<string, string>()
@@ -129,7 +128,7 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
 
   // Both cursors survive deletes and rehashes (Map iterators follow the table), so neither pass restarts
   // from the front over the holes earlier deletes left there.
-  let sweepCursor: MapIterator<[string, Slots]> | undefined
+  let sweepCursor: MapIterator<[string, number]> | undefined
   let evictCursor: MapIterator<string> | undefined
   // The sweep runs on the clock consume() is given: the `now` of the latest request, or, when no request
   // came since the last tick, the previous sweep time plus the real time that passed.
@@ -146,8 +145,9 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
         sweepCursor = undefined
         break
       }
-      if (r.value[1][END] <= now) {
+      if (pool.end(r.value[1]) <= now) {
         counters.delete(r.value[0])
+        pool.release(r.value[1])
         removed++
       }
     }
@@ -169,25 +169,33 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
   // V8 keeps a key built from parts as a tree of cons strings (a template literal of four parts: 96 bytes
   // against 56 flat, and the parts stay alive); charCodeAt flattens it in place and the collector then
   // drops the tree. Only keys that are stored pay for it.
-  function insert(key: string, slots: Slots): void {
+  // An entry evicted while a request is counted may be one that request found in its first pass: its id is
+  // handed out again only after the request, so the late bump lands on the orphan, as it did on an array.
+  const evicted: number[] = []
+  function insert(key: string): number {
     key.charCodeAt(0)
     if (counters.size >= cfg.max_counters) {
       evictCursor ??= counters.keys()
       const r = evictCursor.next()
       // Every entry before the cursor was evicted by it, so the cursor stands on the oldest one.
-      if (!r.done) counters.delete(r.value)
+      if (!r.done) {
+        evicted.push(counters.get(r.value) as number)
+        counters.delete(r.value)
+      }
     }
-    counters.set(key, slots)
+    const e = pool.alloc()
+    counters.set(key, e)
+    return e
   }
 
-  // Scratch for the two passes of consume(): check everything, then count everything.
-  let found: Array<Slots | undefined> = []
+  function releaseEvicted(): void {
+    for (let i = 0; i < evicted.length; i++) pool.release(evicted[i])
+    evicted.length = 0
+  }
+
+  // Scratch for the two passes of consume(): check everything, then count everything. -1: no entry yet.
+  let found: number[] = []
   let wins: number[] = []
-
-  function slotIndex(slots: Slots, window_ms: number): number {
-    for (let j = 1; j < slots.length; j += 3) if (slots[j] === window_ms) return j
-    return -1
-  }
 
   function consumeSync(req: ConsumeRequest): ConsumeResult {
     const { now, caps } = req
@@ -200,20 +208,20 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
       if (tokens < 1) return BUCKET_FAILED
     }
     if (found.length < caps.length) {
-      found = new Array<Slots | undefined>(caps.length)
+      found = new Array<number>(caps.length)
       wins = new Array<number>(caps.length)
     }
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i]
       const w = windowIndex(now, cap.window_ms, req.offset_ms)
       // Caps of one key come together (a recipient's minute, hour, day): look the entry up once.
-      const slots = i > 0 && caps[i - 1].key === cap.key ? found[i - 1] : counters.get(cap.key)
-      found[i] = slots
+      const e = i > 0 && caps[i - 1].key === cap.key ? found[i - 1] : (counters.get(cap.key) ?? -1)
+      found[i] = e
       wins[i] = w
       let n = 0
-      if (slots) {
-        const j = slotIndex(slots, cap.window_ms)
-        if (j >= 0 && slots[j + 1] === w) n = slots[j + 2]
+      if (e >= 0) {
+        const j = pool.find(e, cap.window_ms)
+        if (j >= 0 && pool.window(j) === w) n = pool.count(j)
       }
       if (n + 1 > cap.limit) return { ok: false, failed: i }
     }
@@ -226,54 +234,29 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
     }
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i]
-      let slots = found[i]
-      if (!slots) {
-        // New key: an earlier cap of this message may have just created its entry.
-        slots = counters.get(cap.key)
-        if (!slots) insert(cap.key, (slots = createSlots(caps, i, wins, req.offset_ms)))
-        found[i] = slots
-      }
-      bumpSlots(slots, cap.window_ms, wins[i], 1, req.offset_ms)
+      let e = found[i]
+      // New key: an earlier cap of this message may have just created its entry.
+      if (e < 0) found[i] = e = counters.get(cap.key) ?? insert(cap.key)
+      bumpEntry(e, cap.window_ms, wins[i], 1, req.offset_ms)
     }
+    if (evicted.length > 0) releaseEvicted()
     return OK
   }
 
-  // Sized for every cap of the key in this request: push() would grow an empty array to 17 elements.
-  function createSlots(caps: readonly WindowCap[], i: number, wins: readonly number[], offset_ms: number): Slots {
-    let n = 1
-    while (i + n < caps.length && caps[i + n].key === caps[i].key) n++
-    const slots: Slots = new Array<number>(1 + 3 * n)
-    slots[END] = -Infinity
-    for (let k = 0; k < n; k++) {
-      const ms = caps[i + k].window_ms
-      slots[1 + 3 * k] = ms
-      slots[2 + 3 * k] = wins[i + k]
-      slots[3 + 3 * k] = 0
-      slots[END] = Math.max(slots[END], windowEnd(wins[i + k], ms, offset_ms))
-    }
-    return slots
-  }
-
-  function bumpSlots(slots: Slots, window_ms: number, w: number, by: number, offset_ms: number): number {
-    let j = slotIndex(slots, window_ms)
-    if (j >= 0 && slots[j + 1] === w) return (slots[j + 2] += by)
-    if (j < 0) {
-      j = slots.length
-      slots.push(window_ms, w, by)
-    } else {
-      slots[j + 1] = w
-      slots[j + 2] = by
-    }
-    slots[END] = Math.max(slots[END], windowEnd(w, window_ms, offset_ms))
+  function bumpEntry(e: number, window_ms: number, w: number, by: number, offset_ms: number): number {
+    const j = pool.find(e, window_ms)
+    if (j >= 0 && pool.window(j) === w) return pool.add(j, by)
+    if (j < 0) pool.append(e, window_ms, w, by)
+    else pool.set(j, w, by)
+    pool.extend(e, windowEnd(w, window_ms, offset_ms))
     return by
   }
 
   function bump(key: string, window_ms: number, now: number, by: number, offset_ms: number): number {
     latestNow = now
-    const w = windowIndex(now, window_ms, offset_ms)
-    let slots = counters.get(key)
-    if (!slots) insert(key, (slots = [windowEnd(w, window_ms, offset_ms), window_ms, w, 0]))
-    return bumpSlots(slots, window_ms, w, by, offset_ms)
+    const n = bumpEntry(counters.get(key) ?? insert(key), window_ms, windowIndex(now, window_ms, offset_ms), by, offset_ms)
+    if (evicted.length > 0) releaseEvicted()
+    return n
   }
 
   function assertOpen(): void {
@@ -337,9 +320,9 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
       guard(() => bump(key, window_ms, now, by, offset_ms)),
     resetCounter: (key, window_ms) =>
       guard(() => {
-        const slots = counters.get(key)
-        const j = slots ? slotIndex(slots, window_ms) : -1
-        if (j >= 0) slots![j + 2] = 0
+        const e = counters.get(key)
+        const j = e === undefined ? -1 : pool.find(e, window_ms)
+        if (j >= 0) pool.set(j, pool.window(j), 0)
       }),
     sweepCounters,
     counterCount: () => counters.size,

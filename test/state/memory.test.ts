@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { mkdtempSync, readFileSync, rmSync, appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { CounterPool } from '../../src/state/counter-pool.js'
 import { createMemoryState } from '../../src/state/memory.js'
 import type { State, SyncState } from '../../src/state/types.js'
 import { createState } from '../../src/state/index.js'
@@ -97,6 +98,43 @@ t.test('counters are bounded: the oldest go first', async (t) => {
   for (let i = 0; i < 500; i++) await s.consume({ now, offset_ms: 0, caps: cap(`last${i}`) })
   t.equal(s.counterCount(), 1000)
   t.same(await s.consume({ now, offset_ms: 0, caps: cap('more4999') }), { ok: false, failed: 0 }, 'the newest survive the evictions')
+})
+
+t.test('a request whose new key evicts a key it found counts each key once', async (t) => {
+  const s = createMemoryState(MemoryStateSchema.parse({ backend: 'memory', max_counters: 1000 }), deps())
+  t.teardown(() => s.close())
+  const now = Date.UTC(2026, 0, 1, 10, 0, 30)
+  await s.consume({ now, offset_ms: 0, caps: [{ key: 'oldest', window_ms: 60_000, limit: 10 }] })
+  for (let i = 0; i < 999; i++) await s.consume({ now, offset_ms: 0, caps: [{ key: `k${i}`, window_ms: 60_000, limit: 10 }] })
+  // Counting 'new' evicts 'oldest', which the same request found in its first pass and counts next.
+  const caps = [
+    { key: 'new', window_ms: 60_000, limit: 10 },
+    { key: 'oldest', window_ms: 60_000, limit: 10 },
+  ]
+  t.same(await s.consume({ now, offset_ms: 0, caps }), { ok: true })
+  t.equal(await s.incr('new', 60_000, now, 0), 1, "the new key's own count, not the evicted one's added to it")
+  t.equal(await s.incr('k998', 60_000, now, 0), 1, 'the other keys untouched')
+})
+
+t.test('counters by the million: the pool grows and widens and hands ids back', async (t) => {
+  const pool = new CounterPool(2, 1)
+  const ids = Array.from({ length: 1000 }, () => pool.alloc())
+  t.equal(new Set(ids).size, 1000, 'distinct ids while none is released')
+  for (const [i, e] of ids.entries()) {
+    pool.append(e, 60_000, i, i + 1)
+    pool.append(e, 3_600_000, i, 2 * i)
+    pool.extend(e, i)
+  }
+  for (const [i, e] of ids.entries()) {
+    t.equal(pool.count(pool.find(e, 60_000)), i + 1)
+    if (pool.count(pool.find(e, 3_600_000)) !== 2 * i || pool.window(pool.find(e, 60_000)) !== i || pool.end(e) !== i) t.fail(`entry ${e}`)
+  }
+  t.equal(pool.find(ids[0], 86_400_000), -1)
+  pool.release(ids[5])
+  const again = pool.alloc()
+  t.equal(again, ids[5], 'a released id is handed out again')
+  t.equal(pool.find(again, 60_000), -1, 'without the windows it had')
+  t.equal(pool.end(again), -Infinity)
 })
 
 const MIN = 60_000
