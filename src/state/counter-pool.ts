@@ -28,6 +28,11 @@ export class CounterPool {
     this.#free = new Int32Array(capacity)
   }
 
+  /** Ids handed out so far: every id below it is live or released. */
+  get size(): number {
+    return this.#next
+  }
+
   /** A new entry without windows, its end at -Infinity. */
   alloc(): number {
     let e: number

@@ -126,9 +126,12 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
 
   if (journalPath) openJournal()
 
-  // Both cursors survive deletes and rehashes (Map iterators follow the table), so neither pass restarts
-  // from the front over the holes earlier deletes left there.
-  let sweepCursor: MapIterator<[string, number]> | undefined
+  // The sweep walks the pool by entry id: an index into typed arrays, where a Map iterator made two objects
+  // per entry looked at (100,000 a second at the default budget, whether or not anything was due). Each id
+  // remembers its key, to take it out of the Map. Eviction keeps the Map's insertion order, oldest first; its
+  // iterator survives deletes and rehashes, so it never restarts over the holes earlier deletes left.
+  const keyOf: Array<string | undefined> = []
+  let sweepAt = 0
   let evictCursor: MapIterator<string> | undefined
   // The sweep runs on the clock consume() is given: the `now` of the latest request, or, when no request
   // came since the last tick, the previous sweep time plus the real time that passed.
@@ -138,16 +141,16 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
 
   function sweepCounters(now: number, look = SWEEP_LOOK, drop = SWEEP_DROP): number {
     let removed = 0
-    sweepCursor ??= counters.entries()
     for (let n = 0; n < look && removed < drop; n++) {
-      const r = sweepCursor.next()
-      if (r.done) {
-        sweepCursor = undefined
+      if (sweepAt >= pool.size) {
+        sweepAt = 0
         break
       }
-      if (pool.end(r.value[1]) <= now) {
-        counters.delete(r.value[0])
-        pool.release(r.value[1])
+      const e = sweepAt++
+      const key = keyOf[e]
+      if (key !== undefined && pool.end(e) <= now) {
+        counters.delete(key)
+        release(e)
         removed++
       }
     }
@@ -185,11 +188,17 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
     }
     const e = pool.alloc()
     counters.set(key, e)
+    keyOf[e] = key
     return e
   }
 
+  function release(e: number): void {
+    keyOf[e] = undefined
+    pool.release(e)
+  }
+
   function releaseEvicted(): void {
-    for (let i = 0; i < evicted.length; i++) pool.release(evicted[i])
+    for (let i = 0; i < evicted.length; i++) release(evicted[i])
     evicted.length = 0
   }
 
