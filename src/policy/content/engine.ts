@@ -455,7 +455,7 @@ function createEngine(
     soundHits.push([end, id])
   }
   const opening = sound && !exhaustive ? soundOpenings(sound) : null
-  const units = exhaustive ? null : unitTable(automaton, tables.match, readings)
+  const unitInfo = exhaustive ? null : unitTable(automaton, tables.match, readings)
   const folded = createFolded()
   // Per unit of `folded`: the automaton's root transition on it and its syllable id (0: none).
   let roots = new Int32Array(256)
@@ -537,7 +537,7 @@ function createEngine(
       roots = new Int32Array(text.length * 2)
       syllables = new Uint16Array(text.length * 2)
     }
-    if (units !== null) return foldFused(text, units, folded, roots, syllables)
+    if (unitInfo !== null) return foldFused(text, unitInfo, folded, roots, syllables)
     const f = foldInto(text, tables.match, folded)
     let cues = 0
     for (let i = 0; i < f.length; i++) {
@@ -741,8 +741,10 @@ const hash4 = (a: number, b: number, c: number, d: number) =>
 const BLOCK_BITS = 11
 const BLOCK_WORDS = 16
 const blockOf = (h3: number) => (Math.imul(h3, 0x7feb352d) >>> (32 - BLOCK_BITS)) * BLOCK_WORDS
+const bitOne = (h: number) => h >>> 23
+const bitTwo = (h: number) => Math.imul(h, 0x2c1b3c6d) >>> 23
 const hasBitAt = (bits: Uint32Array, base: number, i: number) => (bits[base + (i >>> 5)] & (1 << (i & 31))) !== 0
-const mayHold = (bits: Uint32Array, base: number, h: number) => hasBitAt(bits, base, h >>> 23) && hasBitAt(bits, base, Math.imul(h, 0x2c1b3c6d) >>> 23)
+const mayHold = (bits: Uint32Array, base: number, h: number) => hasBitAt(bits, base, bitOne(h)) && hasBitAt(bits, base, bitTwo(h))
 
 /**
  * Every sound pattern in the filter: a pattern of three syllables whole, a longer one by its first four
@@ -758,7 +760,7 @@ function soundOpenings(sound: SoundMatcher): Uint32Array | null {
     const id = (i: number) => key.charCodeAt(i)
     const base = key.length === 3 ? blockOf(hash3(id(0), id(1), id(2))) : blockOf(hash3(id(1), id(2), id(3)))
     const h = key.length === 3 ? hash3(id(0), id(1), id(2)) : hash4(id(0), id(1), id(2), id(3))
-    for (const i of [h >>> 23, Math.imul(h, 0x2c1b3c6d) >>> 23]) bits[base + (i >>> 5)] |= 1 << (i & 31)
+    for (const i of [bitOne(h), bitTwo(h)]) bits[base + (i >>> 5)] |= 1 << (i & 31)
   }
   return bits
 }
