@@ -48,40 +48,42 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
     if (terminal[node] === -1) terminal[node] = p
   }
 
+  // Flattened into what the search reads, side by side (NODE slots per node): a node's child bit mask, edge
+  // run, failure link and patterns in one cache line instead of five arrays' worth of misses per step; edges
+  // likewise as (unit, next) pairs. A proxy scans between other work, so these tables are mostly out of the
+  // caches.
   const nodeCount = children.length
-  const edgeStart = new Int32Array(nodeCount + 1)
   let edges = 0
+  for (let n = 0; n < nodeCount; n++) edges += children[n].size
+  const nodes = new Int32Array(nodeCount * NODE)
+  const edgePairs = new Int32Array(edges * 2)
+  let e = 0
   for (let n = 0; n < nodeCount; n++) {
-    edgeStart[n] = edges
-    edges += children[n].size
-  }
-  edgeStart[nodeCount] = edges
-  const edgeChar = new Uint16Array(edges)
-  const edgeNext = new Int32Array(edges)
-  // Bit `c mod 32` is set for every child unit `c`: below the root most units continue no pattern, and a
-  // clear bit says so without the bisection (a set one may be another unit with the same low bits).
-  const childBits = new Int32Array(nodeCount)
-  for (let n = 0; n < nodeCount; n++) {
-    const sorted = [...children[n].entries()].sort((a, b) => a[0] - b[0])
-    let e = edgeStart[n]
-    for (const [c, next] of sorted) {
-      edgeChar[e] = c
-      edgeNext[e] = next
-      childBits[n] |= 1 << (c & 31)
+    const b = n * NODE
+    nodes[b + EDGES] = e
+    for (const [c, next] of [...children[n].entries()].sort((x, y) => x[0] - y[0])) {
+      edgePairs[2 * e] = c
+      edgePairs[2 * e + 1] = next
+      // Bit `c mod 32` is set for every child unit `c`: below the root most units continue no pattern, and
+      // a clear bit says so without the bisection (a set one may be another unit with the same low bits).
+      nodes[b + BITS] |= 1 << (c & 31)
       e++
     }
+    nodes[b + EDGES_END] = e
+    nodes[b + PATTERN] = terminal[n]
+    nodes[b + OUT] = -1
   }
   const root = new Int32Array(0x10000) // 0 = stay at root
   for (const [c, next] of children[0]) root[c] = next
 
   const goto = (node: number, c: number): number => {
     if (node === 0) return root[c] === 0 ? -1 : root[c]
-    let lo = edgeStart[node]
-    let hi = edgeStart[node + 1] - 1
+    let lo = nodes[node * NODE + EDGES]
+    let hi = nodes[node * NODE + EDGES_END] - 1
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1
-      const m = edgeChar[mid]
-      if (m === c) return edgeNext[mid]
+      const m = edgePairs[2 * mid]
+      if (m === c) return edgePairs[2 * mid + 1]
       if (m < c) lo = mid + 1
       else hi = mid - 1
     }
@@ -89,44 +91,22 @@ export function buildAutomaton(patterns: readonly string[]): Automaton {
   }
 
   // Failure links by breadth-first order; `out` points to the nearest suffix node that ends a pattern.
-  const fail = new Int32Array(nodeCount)
-  const out = new Int32Array(nodeCount).fill(-1)
-  const pattern = Int32Array.from(terminal)
   const queue: number[] = []
   for (const next of children[0].values()) queue.push(next)
   for (let q = 0; q < queue.length; q++) {
     const node = queue[q]
     for (const [c, child] of children[node]) {
-      let f = fail[node]
+      let f = nodes[node * NODE + FAIL]
       let t = goto(f, c)
       while (t === -1 && f !== 0) {
-        f = fail[f]
+        f = nodes[f * NODE + FAIL]
         t = goto(f, c)
       }
-      fail[child] = t === -1 || t === child ? 0 : t
-      const ft = fail[child]
-      out[child] = pattern[ft] !== -1 ? ft : out[ft]
+      const ft = t === -1 || t === child ? 0 : t
+      nodes[child * NODE + FAIL] = ft
+      nodes[child * NODE + OUT] = nodes[ft * NODE + PATTERN] !== -1 ? ft : nodes[ft * NODE + OUT]
       queue.push(child)
     }
-  }
-
-  // What the search reads about a node, side by side (NODE slots each): a node's bit mask, edge run, failure
-  // link and patterns in one cache line instead of five arrays' worth of misses per step; edges likewise as
-  // (unit, next) pairs. A proxy scans between other work, so these tables are mostly out of the caches.
-  const nodes = new Int32Array(nodeCount * NODE)
-  for (let n = 0; n < nodeCount; n++) {
-    const b = n * NODE
-    nodes[b + BITS] = childBits[n]
-    nodes[b + EDGES] = edgeStart[n]
-    nodes[b + EDGES_END] = edgeStart[n + 1]
-    nodes[b + FAIL] = fail[n]
-    nodes[b + PATTERN] = pattern[n]
-    nodes[b + OUT] = out[n]
-  }
-  const edgePairs = new Int32Array(edges * 2)
-  for (let e = 0; e < edges; e++) {
-    edgePairs[2 * e] = edgeChar[e]
-    edgePairs[2 * e + 1] = edgeNext[e]
   }
 
   // The lookups are inlined in the loop below: this is the per-unit hot path (NOTES.md §6).
