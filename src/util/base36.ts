@@ -6,25 +6,18 @@ const LOW = 60466176
 
 /** Same string as `n.toString(36)` for an integer 0 ≤ n < 2^53. */
 export function base36(n: number): string {
-  let hi = Math.floor(n / LOW)
-  let lo = n - hi * LOW
-  if (hi === 0) return digits(lo, 1)
-  let head = ''
-  while (hi > 0) {
-    const d = hi % 36
-    head = DIGITS[d] + head
-    hi = (hi - d) / 36
-  }
-  return head + digits(lo, 5)
+  const hi = Math.floor(n / LOW)
+  const lo = n - hi * LOW
+  return hi === 0 ? digits(lo, 1) : digits(hi, 1) + digits(lo, 5)
 }
 
-/** `lo` in base 36, left-padded with zeros to at least `width` digits. */
-function digits(lo: number, width: number): string {
+/** `x` in base 36, left-padded with zeros to at least `width` digits. */
+function digits(x: number, width: number): string {
   let s = ''
-  for (let k = 0; k < width || lo > 0; k++) {
-    const d = lo % 36
+  for (let k = 0; k < width || x > 0; k++) {
+    const d = x % 36
     s = DIGITS[d] + s
-    lo = (lo - d) / 36
+    x = (x - d) / 36
   }
   return s
 }
