@@ -758,8 +758,10 @@ function soundOpenings(sound: SoundMatcher): Uint32Array | null {
     const key = phoneticKey(list[0].term)
     if (key === null || key.length < 3) return null
     const id = (i: number) => key.charCodeAt(i)
-    const base = key.length === 3 ? blockOf(hash3(id(0), id(1), id(2))) : blockOf(hash3(id(1), id(2), id(3)))
-    const h = key.length === 3 ? hash3(id(0), id(1), id(2)) : hash4(id(0), id(1), id(2), id(3))
+    // The block is picked by the window's last three syllables, as the scan picks it at the window's end.
+    const last3 = key.length === 3 ? hash3(id(0), id(1), id(2)) : hash3(id(1), id(2), id(3))
+    const h = key.length === 3 ? last3 : hash4(id(0), id(1), id(2), id(3))
+    const base = blockOf(last3)
     for (const i of [bitOne(h), bitTwo(h)]) bits[base + (i >>> 5)] |= 1 << (i & 31)
   }
   return bits
