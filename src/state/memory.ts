@@ -169,12 +169,13 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
   const timer = setInterval(tick, SWEEP_INTERVAL_MS)
   timer.unref()
 
-  // V8 keeps a key built from parts as a tree of cons strings (a template literal of four parts: 96 bytes
-  // against 56 flat, and the parts stay alive); charCodeAt flattens it in place and the collector then
-  // drops the tree. Only keys that are stored pay for it.
   // An entry evicted while a request is counted may be one that request found in its first pass: its id is
   // handed out again only after the request, so the late bump lands on the orphan, as it did on an array.
   const evicted: number[] = []
+
+  // V8 keeps a key built from parts as a tree of cons strings (a template literal of four parts: 96 bytes
+  // against 56 flat, and the parts stay alive); charCodeAt flattens it in place and the collector then
+  // drops the tree. Only keys that are stored pay for it.
   function insert(key: string): number {
     key.charCodeAt(0)
     if (counters.size >= cfg.max_counters) {
