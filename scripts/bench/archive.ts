@@ -21,7 +21,7 @@ import { ArchiveSchema } from '../../src/archive/config.js'
 import { newRecordId, type MessageRecord } from '../../src/archive/record.js'
 import { Spool } from '../../src/archive/spool.js'
 import { createMetrics } from '../../src/ops/metrics.js'
-import { threadCpuMicros } from './lib/harness.js'
+import { cpuSince, threadCpuMicros } from './lib/harness.js'
 
 const { values } = parseArgs({
   options: {
@@ -84,14 +84,8 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 /** CPU µs per record since `before`: this (the event loop's) thread, and the busiest other one. */
 function cpuPerRecord(before: Map<number, number>): string {
-  let main = 0
-  let other = 0
-  for (const [tid, us] of threadCpuMicros(process.pid)) {
-    const d = us - (before.get(tid) ?? 0)
-    if (tid === process.pid) main = d
-    else other = Math.max(other, d)
-  }
-  return `CPU/record: event loop ${(main / COUNT).toFixed(1)} µs, busiest other thread ${(other / COUNT).toFixed(1)} µs`
+  const cpu = cpuSince(process.pid, before, COUNT)
+  return `CPU/record: event loop ${cpu.main.toFixed(1)} µs, busiest other thread ${cpu.busiest.toFixed(1)} µs`
 }
 
 async function spoolOnly(durability: 'ack' | 'async'): Promise<void> {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { archiveYaml, baseYaml } from './lib/proxy-yaml.js'
-import { ROOT, freePort, runClient, startHelper, startProxy, stop, table, threadCpuMicros, threadWait, type ClientResult, type ClientRun } from './lib/harness.js'
+import { ROOT, freePort, runClient, startHelper, startProxy, stop, table, cpuSince, threadCpuMicros, threadWait, type ClientResult, type ClientRun } from './lib/harness.js'
 
 const { values } = parseArgs({
   options: {
@@ -148,19 +148,10 @@ async function measured(port: number, run: Partial<ClientRun> = {}, of = pid): P
   const r = await runClient({ ...base, ...run, port })
   const wall_us = (performance.now() - t0) * 1000
   const w1 = threadWait(of)
-  const after = threadCpuMicros(of)
-  const n = Math.max(1, r.messages_done)
-  let total = 0
-  let worker = 0
-  for (const [tid, us] of after) {
-    const d = us - (before.get(tid) ?? 0)
-    total += d
-    if (tid !== of) worker = Math.max(worker, d)
-  }
-  const main = (after.get(of) ?? 0) - (before.get(of) ?? 0)
+  const cpu = cpuSince(of, before, Math.max(1, r.messages_done))
   const waited = (w1.wait_us - w0.wait_us) / wall_us
   const preempted_per_s = ((w1.preempted - w0.preempted) * 1e6) / wall_us
-  return { r, cpu: { total: total / n, main: main / n, worker: worker / n, waited, preempted_per_s } }
+  return { r, cpu: { total: cpu.total, main: cpu.main, worker: cpu.busiest, waited, preempted_per_s } }
 }
 
 interface Round {

@@ -138,6 +138,23 @@ export function threadCpuMicros(pid: number): Map<number, number> {
 }
 
 /**
+ * CPU µs of `pid`'s threads since `before` (a `threadCpuMicros` snapshot), divided by `n`: all threads, the
+ * main thread (the event loop), and the busiest other one.
+ */
+export function cpuSince(pid: number, before: Map<number, number>, n: number): { total: number; main: number; busiest: number } {
+  let total = 0
+  let main = 0
+  let busiest = 0
+  for (const [tid, us] of threadCpuMicros(pid)) {
+    const d = us - (before.get(tid) ?? 0)
+    total += d
+    if (tid === pid) main = d
+    else busiest = Math.max(busiest, d)
+  }
+  return { total: total / n, main: main / n, busiest: busiest / n }
+}
+
+/**
  * How long a thread was runnable but not running (ns → µs, /proc/<pid>/task/<tid>/schedstat) and how often
  * the scheduler took the CPU from it (nonvoluntary_ctxt_switches): on a shared machine, latency the process
  * itself did not spend. Linux only; zeros where unreadable.
