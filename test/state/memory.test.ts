@@ -116,6 +116,21 @@ t.test('a request whose new key evicts a key it found counts each key once', asy
   t.equal(await s.incr('k998', 60_000, now, 0), 1, 'the other keys untouched')
 })
 
+t.test('a new key twice in one request, apart: one entry, both windows counted on it', async (t) => {
+  const s = createMemoryState(MemoryStateSchema.parse({ backend: 'memory' }), deps())
+  t.teardown(() => s.close())
+  const now = Date.UTC(2026, 0, 1, 10, 0, 30)
+  const caps = [
+    { key: 'a', window_ms: 60_000, limit: 5 },
+    { key: 'b', window_ms: 60_000, limit: 5 },
+    { key: 'a', window_ms: 3_600_000, limit: 1 },
+  ]
+  t.same(s.sync.consume({ now, offset_ms: 0, caps }), { ok: true })
+  t.equal(s.counterCount(), 2)
+  t.same(s.sync.consume({ now, offset_ms: 0, caps }), { ok: false, failed: 2 }, "the hour window is a's")
+  t.equal(await s.incr('a', 60_000, now, 0), 1, 'and so is the minute window, counted once')
+})
+
 t.test('counters by the million: the pool grows and widens and hands ids back', async (t) => {
   const pool = new CounterPool(2, 1)
   const ids = Array.from({ length: 1000 }, () => pool.alloc())
