@@ -833,6 +833,8 @@ function distinctTexts(ms: readonly TermMatch[], cap: number): number {
 
 /** True when one match per group can be chosen with all of them inside `within` original characters. */
 function comboHolds(combo: Combo, seen: Map<number, TermMatch[]>): boolean {
+  // Most combos of a category that matched lack a whole group: answered before anything is allocated.
+  for (let gi = 0; gi < combo.groups.length; gi++) if (!anySeen(combo.groups[gi], seen)) return false
   const spans: TermMatch[][] = []
   for (const g of combo.groups) {
     const s: TermMatch[] = []
@@ -840,7 +842,6 @@ function comboHolds(combo: Combo, seen: Map<number, TermMatch[]>): boolean {
       const ms = seen.get(t)
       if (ms) for (const m of ms) if (s.length < 8) s.push(m)
     }
-    if (s.length === 0) return false
     spans.push(s)
   }
   const pick = (gi: number, lo: number, hi: number): boolean => {
@@ -853,4 +854,9 @@ function comboHolds(combo: Combo, seen: Map<number, TermMatch[]>): boolean {
     return false
   }
   return pick(0, Infinity, -Infinity)
+}
+
+function anySeen(terms: readonly number[], seen: Map<number, TermMatch[]>): boolean {
+  for (let i = 0; i < terms.length; i++) if (seen.has(terms[i])) return true
+  return false
 }
