@@ -125,9 +125,9 @@ t.test('a new key twice in one request, apart: one entry, both windows counted o
     { key: 'b', window_ms: 60_000, limit: 5 },
     { key: 'a', window_ms: 3_600_000, limit: 1 },
   ]
-  t.same(s.sync.consume({ now, offset_ms: 0, caps }), { ok: true })
+  t.same(s.sync!.consume({ now, offset_ms: 0, caps }), { ok: true })
   t.equal(s.counterCount(), 2)
-  t.same(s.sync.consume({ now, offset_ms: 0, caps }), { ok: false, failed: 2 }, "the hour window is a's")
+  t.same(s.sync!.consume({ now, offset_ms: 0, caps }), { ok: false, failed: 2 }, "the hour window is a's")
   t.equal(await s.incr('a', 60_000, now, 0), 1, 'and so is the minute window, counted once')
 })
 
