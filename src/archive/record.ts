@@ -138,6 +138,7 @@ export function newRecordId(now: number = Date.now()): string {
     prefix = now.toString(16).padStart(12, '0') + instance
     prefixMs = now
   }
-  // The counter's digits joined first: short joins are flat strings, so the id is one cons of two, not a chain of four.
+  // The counter's digits joined first: short joins are flat strings, so the id is one cons of two, not a
+  // chain of four.
   return prefix + (HEX2[counter >>> 24] + HEX2[(counter >>> 16) & 255] + HEX2[(counter >>> 8) & 255] + HEX2[counter & 255])
 }
