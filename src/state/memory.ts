@@ -1,22 +1,25 @@
-// Single-instance state. Counters are found through one plain Map (NOTES.md §2: Map set 0.10 µs against
-// 0.22–0.60 for lru-cache) from key to an entry of a CounterPool, which remembers when the last of the
-// entry's windows ends: an unref'd timer walks the pool a batch at a time and drops the entries whose windows
-// have all passed, so memory follows the traffic of the current windows instead of climbing to `max_counters`. Over the cap the oldest entry goes first. Sets and values
-// (opt-outs, suspensions) are never evicted and, with a journal, survive restarts.
+// Single-instance state. Counters are found through a CounterIndex (a key's 64-bit hash to an entry id, no
+// key strings kept) in a CounterPool, which remembers when the last of the entry's windows ends: an unref'd
+// timer walks the pool a batch at a time and drops the entries whose windows have all passed, so memory
+// follows the traffic of the current windows instead of climbing to `max_counters`. Over the cap the oldest
+// entry goes first. Sets and values (opt-outs, suspensions) are never evicted and, with a journal, survive
+// restarts.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { LRUCache } from 'lru-cache'
 import { GuardError } from '../errors.js'
 import type { MemoryStateConfig } from './config.js'
+import { CounterIndex } from './counter-index.js'
 import { CounterPool } from './counter-pool.js'
 import { createFailureReporter, type StateDeps } from './failure.js'
+import { hash64, hash64Out } from '../util/hash64.js'
 import { windowIndex, type ConsumeRequest, type ConsumeResult, type State, type WindowCap } from './types.js'
 
 /**
  * Every window of one key in one entry of a CounterPool — the time its last window ends, then [window_ms,
  * window index, count] triples — so a recipient's minute, hour and day caps cost one map entry, not three:
  * at a million live counters, map entries and the garbage they make are the whole cost (measured in
- * scripts/bench/limits.ts). The map holds the entry's id.
+ * scripts/bench/limits.ts). The index holds the entry's id.
  */
 interface Bucket {
   tokens: number
@@ -56,7 +59,7 @@ export interface MemoryState extends State {
 }
 
 export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): MemoryState {
-  const counters = new Map<string, number>()
+  const counters = new CounterIndex()
   const pool = new CounterPool()
   const buckets = new LRUCache<string, Bucket>({ max: MAX_BUCKETS })
   const sets = new Map<string, Set<string>>()
@@ -127,12 +130,8 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
   if (journalPath) openJournal()
 
   // The sweep walks the pool by entry id: an index into typed arrays, where a Map iterator made two objects
-  // per entry looked at (100,000 a second at the default budget, whether or not anything was due). Each id
-  // remembers its key, to take it out of the Map. Eviction keeps the Map's insertion order, oldest first; its
-  // iterator survives deletes and rehashes, so it never restarts over the holes earlier deletes left.
-  const keyOf: Array<string | undefined> = []
+  // per entry looked at (100,000 a second at the default budget, whether or not anything was due).
   let sweepAt = 0
-  let evictCursor: MapIterator<string> | undefined
   // The sweep runs on the clock consume() is given: the `now` of the latest request, or, when no request
   // came since the last tick, the previous sweep time plus the real time that passed.
   let latestNow = -Infinity
@@ -147,15 +146,12 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
         break
       }
       const e = sweepAt++
-      const key = keyOf[e]
-      if (key !== undefined && pool.end(e) <= now) {
-        counters.delete(key)
-        release(e)
+      if (counters.holds(e) && pool.end(e) <= now) {
+        counters.delete(e)
+        pool.release(e)
         removed++
       }
     }
-    // An idle cursor would keep the table it started on alive after a rehash.
-    if (counters.size < cfg.max_counters) evictCursor = undefined
     return removed
   }
 
@@ -173,39 +169,35 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
   // handed out again only after the request, so the late bump lands on the orphan, as it did on an array.
   const evicted: number[] = []
 
-  // V8 keeps a key built from parts as a tree of cons strings (a template literal of four parts: 96 bytes
-  // against 56 flat, and the parts stay alive); charCodeAt flattens it in place and the collector then
-  // drops the tree. Only keys that are stored pay for it.
-  function insert(key: string): number {
-    key.charCodeAt(0)
+  /** A new entry for the key whose hash is (lo, hi). */
+  function insert(lo: number, hi: number): number {
     if (counters.size >= cfg.max_counters) {
-      evictCursor ??= counters.keys()
-      const r = evictCursor.next()
-      // Every entry before the cursor was evicted by it, so the cursor stands on the oldest one.
-      if (!r.done) {
-        evicted.push(counters.get(r.value) as number)
-        counters.delete(r.value)
-      }
+      const old = counters.oldest()
+      counters.delete(old)
+      evicted.push(old)
     }
     const e = pool.alloc()
-    counters.set(key, e)
-    keyOf[e] = key
+    counters.add(lo, hi, e)
     return e
   }
 
-  function release(e: number): void {
-    keyOf[e] = undefined
-    pool.release(e)
+  /** The entry of `key`, or -1; its hash stays in hash64Out for an insert. */
+  function lookup(key: string): number {
+    hash64(key)
+    return counters.get(hash64Out.lo, hash64Out.hi)
   }
 
   function releaseEvicted(): void {
-    for (let i = 0; i < evicted.length; i++) release(evicted[i])
+    for (let i = 0; i < evicted.length; i++) pool.release(evicted[i])
     evicted.length = 0
   }
 
-  // Scratch for the two passes of consume(): check everything, then count everything. -1: no entry yet.
+  // Scratch for the two passes of consume(): check everything, then count everything. -1: no entry yet;
+  // its key's hash is kept for the insert.
   let found: number[] = []
   let wins: number[] = []
+  let hashLo = new Int32Array(8)
+  let hashHi = new Int32Array(8)
 
   function consumeSync(req: ConsumeRequest): ConsumeResult {
     const { now, caps } = req
@@ -220,12 +212,23 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
     if (found.length < caps.length) {
       found = new Array<number>(caps.length)
       wins = new Array<number>(caps.length)
+      hashLo = new Int32Array(caps.length)
+      hashHi = new Int32Array(caps.length)
     }
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i]
       const w = windowIndex(now, cap.window_ms, req.offset_ms)
       // Caps of one key come together (a recipient's minute, hour, day): look the entry up once.
-      const e = i > 0 && caps[i - 1].key === cap.key ? found[i - 1] : (counters.get(cap.key) ?? -1)
+      let e: number
+      if (i > 0 && caps[i - 1].key === cap.key) {
+        e = found[i - 1]
+        hashLo[i] = hashLo[i - 1]
+        hashHi[i] = hashHi[i - 1]
+      } else {
+        e = lookup(cap.key)
+        hashLo[i] = hash64Out.lo
+        hashHi[i] = hash64Out.hi
+      }
       found[i] = e
       wins[i] = w
       let n = 0
@@ -245,7 +248,7 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i]
       let e = found[i]
-      if (e < 0) found[i] = e = createdBefore(caps, i) ?? insert(cap.key)
+      if (e < 0) found[i] = e = createdBefore(caps, i) ?? insert(hashLo[i], hashHi[i])
       bumpEntry(e, cap.window_ms, wins[i], 1, req.offset_ms)
     }
     if (evicted.length > 0) releaseEvicted()
@@ -273,7 +276,9 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
 
   function bump(key: string, window_ms: number, now: number, by: number, offset_ms: number): number {
     latestNow = now
-    const n = bumpEntry(counters.get(key) ?? insert(key), window_ms, windowIndex(now, window_ms, offset_ms), by, offset_ms)
+    let e = lookup(key)
+    if (e < 0) e = insert(hash64Out.lo, hash64Out.hi)
+    const n = bumpEntry(e, window_ms, windowIndex(now, window_ms, offset_ms), by, offset_ms)
     if (evicted.length > 0) releaseEvicted()
     return n
   }
@@ -339,8 +344,8 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
       guard(() => bump(key, window_ms, now, by, offset_ms)),
     resetCounter: (key, window_ms) =>
       guard(() => {
-        const e = counters.get(key)
-        const j = e === undefined ? -1 : pool.find(e, window_ms)
+        const e = lookup(key)
+        const j = e < 0 ? -1 : pool.find(e, window_ms)
         if (j >= 0) pool.set(j, pool.window(j), 0)
       }),
     sweepCounters,

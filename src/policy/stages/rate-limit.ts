@@ -15,6 +15,7 @@ import type { WindowCap, TokenBucket } from '../../state/types.js'
 import { VendorStatus } from '../../smpp/status.js'
 import { CommandStatus } from '../../smpp/constants.js'
 import { base36 } from '../../util/base36.js'
+import { hash64, hash64Out } from '../../util/hash64.js'
 
 const Window = z.strictObject({ window_s: z.number().int().min(1), limit: z.number().int().min(0) })
 type Window = z.infer<typeof Window>
@@ -70,16 +71,8 @@ function templates(windows: readonly Window[], prefix: string, rule: string, sta
 
 /** 53-bit hash of the folded text (cyrb53): collisions within one recipient's window are negligible. */
 function hashFold(fold: string): string {
-  let h1 = 0xdeadbeef
-  let h2 = 0x41c6ce57
-  for (let i = 0; i < fold.length; i++) {
-    const c = fold.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 2654435761)
-    h2 = Math.imul(h2 ^ c, 1597334677)
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return base36(4294967296 * (2097151 & h2) + (h1 >>> 0))
+  hash64(fold)
+  return base36(4294967296 * (2097151 & hash64Out.hi) + (hash64Out.lo >>> 0))
 }
 
 /** A cap whose key is filled in per message. */

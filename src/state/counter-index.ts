@@ -1,0 +1,154 @@
+// Where the memory state finds a counter: an open-addressing table from its key's 64-bit hash (hash64) to its
+// CounterPool entry id, in typed arrays. A Map from key strings kept every key (~60 bytes of heap each, a
+// million at `max_counters`) for the collector to mark and a lookup chased three pointers (bucket, entry, key)
+// where this reads one slot. Two keys with the same 64 bits would share a counter: at a million counters
+// the odds are about one in 30 million. It also keeps the order entries came in, so the oldest is evicted
+// first over the cap.
+
+const EMPTY = -1
+const MIN_SLOTS = 1024
+
+export class CounterIndex {
+  #mask = MIN_SLOTS - 1
+  #slotLo = new Int32Array(MIN_SLOTS)
+  #slotHi = new Int32Array(MIN_SLOTS)
+  #slotId = new Int32Array(MIN_SLOTS).fill(EMPTY)
+  #size = 0
+  // By entry id: the hash it is held under, to take it out by id (sweep, eviction), and when it came in
+  // (0: not held), to tell its place in `#order` from a stale one.
+  #idLo = new Int32Array(MIN_SLOTS)
+  #idHi = new Int32Array(MIN_SLOTS)
+  #born = new Float64Array(MIN_SLOTS)
+  #clock = 0
+  // Ids in the order they came in, from `#head`; places whose id was taken out (or came in again) since are
+  // skipped when met, and dropped when they outnumber the held ones.
+  #order = new Int32Array(MIN_SLOTS)
+  #orderBorn = new Float64Array(MIN_SLOTS)
+  #head = 0
+  #tail = 0
+
+  get size(): number {
+    return this.#size
+  }
+
+  /** The id held under hash (lo, hi), or -1. */
+  get(lo: number, hi: number): number {
+    for (let i = lo & this.#mask; ; i = (i + 1) & this.#mask) {
+      const id = this.#slotId[i]
+      if (id === EMPTY || (this.#slotLo[i] === lo && this.#slotHi[i] === hi)) return id
+    }
+  }
+
+  /** Whether entry `id` is held. */
+  holds(id: number): boolean {
+    return id < this.#born.length && this.#born[id] !== 0
+  }
+
+  /** Holds entry `id` under hash (lo, hi), which must not be held yet. */
+  add(lo: number, hi: number, id: number): void {
+    if (2 * (this.#size + 1) > this.#slotId.length) this.#resize(this.#slotId.length * 2)
+    this.#place(lo, hi, id)
+    this.#size++
+    if (id >= this.#born.length) this.#growIds(id + 1)
+    this.#idLo[id] = lo
+    this.#idHi[id] = hi
+    const born = ++this.#clock
+    this.#born[id] = born
+    this.#enqueue(id, born)
+  }
+
+  /** Takes entry `id` out (it must be held). */
+  delete(id: number): void {
+    const mask = this.#mask
+    let i = this.#idLo[id] & mask
+    while (this.#slotId[i] !== id) i = (i + 1) & mask
+    // Backward-shift deletion: later slots of the probe run move up, so no tombstones pile up.
+    for (let j = (i + 1) & mask; this.#slotId[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = this.#slotLo[j] & mask
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue
+      this.#slotLo[i] = this.#slotLo[j]
+      this.#slotHi[i] = this.#slotHi[j]
+      this.#slotId[i] = this.#slotId[j]
+      i = j
+    }
+    this.#slotId[i] = EMPTY
+    this.#size--
+    this.#born[id] = 0
+    // Gives the table back as counters expire (a rehash of what is left, as a Map's shrink is).
+    if (8 * this.#size < this.#slotId.length && this.#slotId.length > MIN_SLOTS) this.#resize(this.#slotId.length / 2)
+    if (this.#size < (this.#tail - this.#head) / 4 && this.#tail - this.#head > MIN_SLOTS) this.#compactOrder()
+  }
+
+  /** The id held longest, or -1 when none is. */
+  oldest(): number {
+    while (this.#head < this.#tail) {
+      const id = this.#order[this.#head]
+      if (this.#born[id] === this.#orderBorn[this.#head]) return id
+      this.#head++
+    }
+    return EMPTY
+  }
+
+  #place(lo: number, hi: number, id: number): void {
+    let i = lo & this.#mask
+    while (this.#slotId[i] !== EMPTY) i = (i + 1) & this.#mask
+    this.#slotLo[i] = lo
+    this.#slotHi[i] = hi
+    this.#slotId[i] = id
+  }
+
+  #resize(slots: number): void {
+    const lo = this.#slotLo
+    const hi = this.#slotHi
+    const ids = this.#slotId
+    this.#mask = slots - 1
+    this.#slotLo = new Int32Array(slots)
+    this.#slotHi = new Int32Array(slots)
+    this.#slotId = new Int32Array(slots).fill(EMPTY)
+    for (let i = 0; i < ids.length; i++) if (ids[i] !== EMPTY) this.#place(lo[i], hi[i], ids[i])
+  }
+
+  #growIds(least: number): void {
+    let n = this.#born.length
+    while (n < least) n *= 2
+    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n)
+      b.set(a)
+      return b
+    }
+    this.#idLo = grow(this.#idLo, (k) => new Int32Array(k))
+    this.#idHi = grow(this.#idHi, (k) => new Int32Array(k))
+    this.#born = grow(this.#born, (k) => new Float64Array(k))
+  }
+
+  #enqueue(id: number, born: number): void {
+    if (this.#tail === this.#order.length) {
+      this.#compactOrder()
+      if (2 * this.#tail > this.#order.length) {
+        const order = new Int32Array(this.#order.length * 2)
+        const orderBorn = new Float64Array(this.#order.length * 2)
+        order.set(this.#order)
+        orderBorn.set(this.#orderBorn)
+        this.#order = order
+        this.#orderBorn = orderBorn
+      }
+    }
+    this.#order[this.#tail] = id
+    this.#orderBorn[this.#tail] = born
+    this.#tail++
+  }
+
+  /** Keeps only the places of held ids, in order, from the start of the arrays. */
+  #compactOrder(): void {
+    let k = 0
+    for (let p = this.#head; p < this.#tail; p++) {
+      const id = this.#order[p]
+      if (this.#born[id] !== this.#orderBorn[p]) continue
+      this.#order[k] = id
+      this.#orderBorn[k] = this.#orderBorn[p]
+      k++
+    }
+    this.#head = 0
+    this.#tail = k
+  }
+}
