@@ -76,7 +76,7 @@ export class CounterIndex {
     this.#born[id] = 0
     // Gives the table back as counters expire (a rehash of what is left, as a Map's shrink is).
     if (8 * this.#size < this.#slotId.length && this.#slotId.length > MIN_SLOTS) this.#resize(this.#slotId.length / 2)
-    if (this.#size < (this.#tail - this.#head) / 4 && this.#tail - this.#head > MIN_SLOTS) this.#compactOrder()
+    if (2 * this.#size < this.#tail - this.#head && this.#tail - this.#head > MIN_SLOTS) this.#compactOrder()
   }
 
   /** The id held longest, or -1 when none is. */
