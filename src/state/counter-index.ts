@@ -57,8 +57,9 @@ export class CounterIndex {
     this.#enqueue(id, born)
   }
 
-  /** Takes entry `id` out (it must be held). */
+  /** Takes entry `id` out; one not held is left alone (its probe would find no slot to stop at). */
   delete(id: number): void {
+    if (!this.holds(id)) return
     const mask = this.#mask
     let i = this.#idLo[id] & mask
     while (this.#slotId[i] !== id) i = (i + 1) & mask

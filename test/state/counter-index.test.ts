@@ -74,3 +74,13 @@ t.test('grows to a million and gives the table back as entries go', async (t) =>
   t.equal(index.get(hash64Out.lo, hash64Out.hi), n - 1, 'found after the table shrank')
   t.notOk(index.holds(5))
 })
+
+t.test('taking out an id that is not held changes nothing', async (t) => {
+  const index = new CounterIndex()
+  index.add(1, 2, 0)
+  index.delete(7)
+  index.delete(0)
+  index.delete(0)
+  t.equal(index.size, 0)
+  t.equal(index.get(1, 2), -1)
+})
