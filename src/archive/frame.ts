@@ -9,11 +9,7 @@ export const maxFrameBytes = (json: string): number => FRAME_HEADER + 3 * json.l
 
 /** Writes `json`'s frame at `offset`, where `buf` has `maxFrameBytes(json)` of room; returns the frame's size. */
 export function writeFrame(buf: Buffer, offset: number, json: string): number {
-  return sealFrame(buf, offset, buf.write(json, offset + FRAME_HEADER, 'utf8'))
-}
-
-/** Fills in the header of the `len`-byte payload already written at `offset + FRAME_HEADER`; returns the frame's size. */
-export function sealFrame(buf: Buffer, offset: number, len: number): number {
+  const len = buf.write(json, offset + FRAME_HEADER, 'utf8')
   buf.writeUInt32BE(len, offset)
   buf.writeUInt32BE(crc32(buf.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + len)), offset + 4)
   return FRAME_HEADER + len

@@ -13,8 +13,7 @@ import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import type { Logger } from 'pino'
 import { GuardError } from '../errors.js'
-import { FRAME_HEADER as HEADER, framePayloads, maxFrameBytes, sealFrame, writeFrame } from './frame.js'
-import { RecordJsonWriter } from './record-json.js'
+import { FRAME_HEADER as HEADER, framePayloads, maxFrameBytes, writeFrame } from './frame.js'
 import type { ArchiveRecord } from './record.js'
 
 export interface SpoolOptions {
@@ -149,7 +148,6 @@ export class Spool {
   readonly dir: string
   private readonly opts: SpoolOptions
   private readonly keepJson: boolean
-  private readonly recordJson = new RecordJsonWriter()
   private readonly log: Logger
   private readonly onFull: (full: boolean, refused: boolean) => void
   /** Size on disk of every existing segment; the last is the one being written. */
@@ -347,16 +345,11 @@ export class Spool {
   append(record: ArchiveRecord): Promise<void> {
     if (this.failed) return Promise.reject(this.failed)
     if (this.closing) return Promise.reject(new GuardError('SG_ERR_SHUTTING_DOWN', 'archive is closing'))
-    // The JSON text only when it is kept too; otherwise the record's bytes without it (record-json).
-    const json = this.keepJson ? JSON.stringify(record) : undefined
-    if (json === undefined) this.recordJson.prepare(record)
-    const room = json === undefined ? HEADER + this.recordJson.maxBytes : maxFrameBytes(json)
+    const json = JSON.stringify(record)
+    const room = maxFrameBytes(json)
     if (this.slabUsed + room > this.slab.length) this.newSlab(room)
     // Written past the pending frames, and taken only once it fits under the cap.
-    const size =
-      json === undefined
-        ? sealFrame(this.slab, this.slabUsed, this.recordJson.write(this.slab, this.slabUsed + HEADER))
-        : writeFrame(this.slab, this.slabUsed, json)
+    const size = writeFrame(this.slab, this.slabUsed, json)
     const after = this.diskBytes + this.pendingBytes + size
     if (after > this.opts.max_bytes) {
       this.markFull()
@@ -366,7 +359,7 @@ export class Spool {
     if (after > this.softCap) this.markFull()
     this.slabUsed += size
     this.pendingSizes.push(size)
-    if (json !== undefined) this.pendingJson.push(json)
+    if (this.keepJson) this.pendingJson.push(json)
     this.pendingBytes += size
     if (this.opts.durability === 'async') {
       if (this.pendingBytes >= ASYNC_EAGER_BYTES) this.kick()
