@@ -1,23 +1,22 @@
 // Where the memory state finds a counter: an open-addressing table from its key's 64-bit hash (hash64) to its
 // CounterPool entry id, in typed arrays. A Map from key strings kept every key (~60 bytes of heap each, a
 // million at `max_counters`) for the collector to mark and a lookup chased three pointers (bucket, entry, key)
-// where this reads one slot. Two keys with the same 64 bits would share a counter: at a million counters
+// where this reads one slot: [hash low, hash high, id] side by side, one cache line. Two keys with the same 64 bits would share a counter: at a million counters
 // the odds are about one in 30 million. It also keeps the order entries came in, so the oldest is evicted
 // first over the cap.
 
 const EMPTY = -1
 const MIN_SLOTS = 1024
+/** Int32s per slot: hash low, hash high, id (EMPTY when free). */
+const SLOT = 3
 
 export class CounterIndex {
   #mask = MIN_SLOTS - 1
-  #slotLo = new Int32Array(MIN_SLOTS)
-  #slotHi = new Int32Array(MIN_SLOTS)
-  #slotId = new Int32Array(MIN_SLOTS).fill(EMPTY)
+  #slots = new Int32Array(MIN_SLOTS * SLOT).fill(EMPTY)
   #size = 0
-  // By entry id: the hash it is held under, to take it out by id (sweep, eviction), and when it came in
-  // (0: not held), to tell its place in `#order` from a stale one.
+  // By entry id: its hash's low half, where its probe starts when it is taken out by id (sweep, eviction),
+  // and when it came in (0: not held), to tell its place in `#order` from a stale one.
   #idLo = new Int32Array(MIN_SLOTS)
-  #idHi = new Int32Array(MIN_SLOTS)
   #born = new Float64Array(MIN_SLOTS)
   #clock = 0
   // Ids in the order they came in, from `#head`; places whose id was taken out (or came in again) since are
@@ -33,10 +32,15 @@ export class CounterIndex {
 
   /** The id held under hash (lo, hi), or -1. */
   get(lo: number, hi: number): number {
+    const slots = this.#slots
     for (let i = lo & this.#mask; ; i = (i + 1) & this.#mask) {
-      const id = this.#slotId[i]
-      if (id === EMPTY || (this.#slotLo[i] === lo && this.#slotHi[i] === hi)) return id
+      const id = slots[i * SLOT + 2]
+      if (id === EMPTY || (slots[i * SLOT] === lo && slots[i * SLOT + 1] === hi)) return id
     }
+  }
+
+  get #capacity(): number {
+    return this.#mask + 1
   }
 
   /** Whether entry `id` is held. */
@@ -46,12 +50,11 @@ export class CounterIndex {
 
   /** Holds entry `id` under hash (lo, hi), which must not be held yet. */
   add(lo: number, hi: number, id: number): void {
-    if (2 * (this.#size + 1) > this.#slotId.length) this.#resize(this.#slotId.length * 2)
+    if (2 * (this.#size + 1) > this.#capacity) this.#resize(this.#capacity * 2)
     this.#place(lo, hi, id)
     this.#size++
     if (id >= this.#born.length) this.#growIds(id + 1)
     this.#idLo[id] = lo
-    this.#idHi[id] = hi
     const born = ++this.#clock
     this.#born[id] = born
     this.#enqueue(id, born)
@@ -61,22 +64,23 @@ export class CounterIndex {
   delete(id: number): void {
     if (!this.holds(id)) return
     const mask = this.#mask
+    const slots = this.#slots
     let i = this.#idLo[id] & mask
-    while (this.#slotId[i] !== id) i = (i + 1) & mask
+    while (slots[i * SLOT + 2] !== id) i = (i + 1) & mask
     // Backward-shift deletion: later slots of the probe run move up, so no tombstones pile up.
-    for (let j = (i + 1) & mask; this.#slotId[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = this.#slotLo[j] & mask
+    for (let j = (i + 1) & mask; slots[j * SLOT + 2] !== EMPTY; j = (j + 1) & mask) {
+      const home = slots[j * SLOT] & mask
       if (i <= j ? i < home && home <= j : i < home || home <= j) continue
-      this.#slotLo[i] = this.#slotLo[j]
-      this.#slotHi[i] = this.#slotHi[j]
-      this.#slotId[i] = this.#slotId[j]
+      slots[i * SLOT] = slots[j * SLOT]
+      slots[i * SLOT + 1] = slots[j * SLOT + 1]
+      slots[i * SLOT + 2] = slots[j * SLOT + 2]
       i = j
     }
-    this.#slotId[i] = EMPTY
+    slots[i * SLOT + 2] = EMPTY
     this.#size--
     this.#born[id] = 0
     // Gives the table back as counters expire (a rehash of what is left, as a Map's shrink is).
-    if (8 * this.#size < this.#slotId.length && this.#slotId.length > MIN_SLOTS) this.#resize(this.#slotId.length / 2)
+    if (8 * this.#size < this.#capacity && this.#capacity > MIN_SLOTS) this.#resize(this.#capacity / 2)
     if (2 * this.#size < this.#tail - this.#head && this.#tail - this.#head > MIN_SLOTS) this.#compactOrder()
   }
 
@@ -91,22 +95,19 @@ export class CounterIndex {
   }
 
   #place(lo: number, hi: number, id: number): void {
+    const slots = this.#slots
     let i = lo & this.#mask
-    while (this.#slotId[i] !== EMPTY) i = (i + 1) & this.#mask
-    this.#slotLo[i] = lo
-    this.#slotHi[i] = hi
-    this.#slotId[i] = id
+    while (slots[i * SLOT + 2] !== EMPTY) i = (i + 1) & this.#mask
+    slots[i * SLOT] = lo
+    slots[i * SLOT + 1] = hi
+    slots[i * SLOT + 2] = id
   }
 
-  #resize(slots: number): void {
-    const lo = this.#slotLo
-    const hi = this.#slotHi
-    const ids = this.#slotId
-    this.#mask = slots - 1
-    this.#slotLo = new Int32Array(slots)
-    this.#slotHi = new Int32Array(slots)
-    this.#slotId = new Int32Array(slots).fill(EMPTY)
-    for (let i = 0; i < ids.length; i++) if (ids[i] !== EMPTY) this.#place(lo[i], hi[i], ids[i])
+  #resize(capacity: number): void {
+    const old = this.#slots
+    this.#mask = capacity - 1
+    this.#slots = new Int32Array(capacity * SLOT).fill(EMPTY)
+    for (let k = 0; k < old.length; k += SLOT) if (old[k + 2] !== EMPTY) this.#place(old[k], old[k + 1], old[k + 2])
   }
 
   #growIds(least: number): void {
@@ -118,7 +119,6 @@ export class CounterIndex {
       return b
     }
     this.#idLo = grow(this.#idLo, (k) => new Int32Array(k))
-    this.#idHi = grow(this.#idHi, (k) => new Int32Array(k))
     this.#born = grow(this.#born, (k) => new Float64Array(k))
   }
 
