@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { GuardError } from '../errors.js'
 import { normalizeNumber } from './numbers.js'
+import { grown } from '../util/grown.js'
 
 export interface MemberList {
   has(canonical: string): boolean
@@ -54,11 +55,7 @@ export function buildMemberList(sources: Iterable<string>): MemberList {
         invalid++
         continue
       }
-      if (n === exact.length) {
-        const bigger = new Float64Array(exact.length * 2)
-        bigger.set(exact)
-        exact = bigger
-      }
+      if (n === exact.length) exact = grown(exact, exact.length * 2)
       exact[n++] = Number(c)
     }
   }

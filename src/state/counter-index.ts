@@ -1,9 +1,10 @@
 // Where the memory state finds a counter: an open-addressing table from its key's 64-bit hash (hash64) to its
 // CounterPool entry id, in typed arrays. A Map from key strings kept every key (~60 bytes of heap each, a
 // million at `max_counters`) for the collector to mark and a lookup chased three pointers (bucket, entry, key)
-// where this reads one slot: [hash low, hash high, id] side by side, one cache line. Two keys with the same 64 bits would share a counter: at a million counters
-// the odds are about one in 30 million. It also keeps the order entries came in, so the oldest is evicted
-// first over the cap.
+// where this reads one slot: [hash low, hash high, id] side by side, one cache line. Two keys with the same
+// 64 bits would share a counter: at a million counters the odds are about one in 30 million. It also keeps
+// the order entries came in, so the oldest is evicted first over the cap.
+import { grown } from '../util/grown.js'
 
 const EMPTY = -1
 const MIN_SLOTS = 1024
@@ -113,25 +114,16 @@ export class CounterIndex {
   #growIds(least: number): void {
     let n = this.#born.length
     while (n < least) n *= 2
-    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n)
-      b.set(a)
-      return b
-    }
-    this.#idLo = grow(this.#idLo, (k) => new Int32Array(k))
-    this.#born = grow(this.#born, (k) => new Float64Array(k))
+    this.#idLo = grown(this.#idLo, n)
+    this.#born = grown(this.#born, n)
   }
 
   #enqueue(id: number, born: number): void {
     if (this.#tail === this.#order.length) {
       this.#compactOrder()
       if (2 * this.#tail > this.#order.length) {
-        const order = new Int32Array(this.#order.length * 2)
-        const orderBorn = new Float64Array(this.#order.length * 2)
-        order.set(this.#order)
-        orderBorn.set(this.#orderBorn)
-        this.#order = order
-        this.#orderBorn = orderBorn
+        this.#order = grown(this.#order, this.#order.length * 2)
+        this.#orderBorn = grown(this.#orderBorn, this.#orderBorn.length * 2)
       }
     }
     this.#order[this.#tail] = id

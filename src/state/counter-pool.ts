@@ -3,6 +3,7 @@
 // million objects for every full garbage collection to mark, and a proxy whose counters had filled up spent
 // 57 → 77 µs per message over five rounds of the pipeline benchmark (flat at 58 with 50,000 counters). Here
 // the collector sees a handful of arrays, whatever the number of counters.
+import { grown } from '../util/grown.js'
 
 /** Where an entry's window triples start in `slots`: [window_ms, window index, count] each. */
 export type SlotPos = number
@@ -110,15 +111,9 @@ export class CounterPool {
       slots.set(this.#slots.subarray(from, from + this.#used[e] * 3), e * width * 3)
     }
     if (capacity !== this.#capacity) {
-      const ends = new Float64Array(capacity)
-      ends.set(this.#ends)
-      const used = new Uint8Array(capacity)
-      used.set(this.#used)
-      const free = new Int32Array(capacity)
-      free.set(this.#free)
-      this.#ends = ends
-      this.#used = used
-      this.#free = free
+      this.#ends = grown(this.#ends, capacity)
+      this.#used = grown(this.#used, capacity)
+      this.#free = grown(this.#free, capacity)
       this.#capacity = capacity
     }
     this.#slots = slots

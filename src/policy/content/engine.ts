@@ -10,6 +10,7 @@ import { createFolded, foldInto, foldTables, foldedString, normalize, DROP } fro
 import { SPLIT_FORMS } from './data/split.js'
 import { phoneticKey, phoneticTable } from './phonetic.js'
 import { foldFused, unitTable } from './unit-table.js'
+import { grown } from '../../util/grown.js'
 import { readRuleDir, rulesError, type CategoryAction, type CategoryFile, type Located, type RuleFiles } from './rule-file.js'
 
 /** How a term was written: as listed, or in a form generated or declared to defeat evasion. */
@@ -467,12 +468,8 @@ function createEngine(
   let hitCount = 0
   const onMatch = (end: number, id: number) => {
     if (hitCount === hitEnds.length) {
-      const e = new Int32Array(hitCount * 2)
-      const p = new Int32Array(hitCount * 2)
-      e.set(hitEnds)
-      p.set(hitIds)
-      hitEnds = e
-      hitIds = p
+      hitEnds = grown(hitEnds, hitCount * 2)
+      hitIds = grown(hitIds, hitCount * 2)
     }
     hitEnds[hitCount] = end
     hitIds[hitCount] = id
