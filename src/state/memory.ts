@@ -33,11 +33,11 @@ const BUCKET_FAILED: ConsumeResult = Object.freeze({ ok: false, failed: 'bucket'
 const MAX_BUCKETS = 100_000
 const SWEEP_INTERVAL_MS = 500
 /**
- * Work per sweep tick. Walking is cheap (50,000 entries of a 1,000,000-entry Map in 1–4 ms) but a delete
- * there costs ~0.6 µs (cache misses), so deletes have their own, smaller budget: a tick takes 5–12 ms at a
- * million entries and still drops 20,000 a second, more than three times what 2,000 messages a second to
- * new recipients create. The exception is the delete after which V8 shrinks the table to a quarter: a
- * rehash of the rest, ~30 ms at 260,000 entries (docs/memory.md).
+ * Work per sweep tick. Walking is cheap (50,000 entries of a 1,000,000-entry pool in ~3 ms) and a delete
+ * costs more (cache misses in the index), so deletes have their own, smaller budget: a tick that drops its
+ * 10,000 takes ~2 ms at a million entries and the sweep still drops 20,000 a second, more than three times
+ * what 2,000 messages a second to new recipients create. The exception is the delete after which the index
+ * halves its table: a rehash of the rest, ~11 ms at 260,000 entries (docs/memory.md).
  */
 const SWEEP_LOOK = 50_000
 const SWEEP_DROP = 10_000
