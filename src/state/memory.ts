@@ -218,12 +218,13 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i]
       const w = windowIndex(now, cap.window_ms, req.offset_ms)
-      // Caps of one key come together (a recipient's minute, hour, day): look the entry up once.
+      // A key's caps (a recipient's minute, hour, day) share one entry: look it up once.
+      const same = sameKeyBefore(caps, i)
       let e: number
-      if (i > 0 && caps[i - 1].key === cap.key) {
-        e = found[i - 1]
-        hashLo[i] = hashLo[i - 1]
-        hashHi[i] = hashHi[i - 1]
+      if (same >= 0) {
+        e = found[same]
+        hashLo[i] = hashLo[same]
+        hashHi[i] = hashHi[same]
       } else {
         e = lookup(cap.key)
         hashLo[i] = hash64Out.lo
@@ -248,7 +249,11 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i]
       let e = found[i]
-      if (e < 0) found[i] = e = createdBefore(caps, i) ?? insert(hashLo[i], hashHi[i])
+      if (e < 0) {
+        // A key the first pass did not find may have been created since by an earlier cap of this request.
+        const same = sameKeyBefore(caps, i)
+        found[i] = e = same >= 0 ? found[same] : insert(hashLo[i], hashHi[i])
+      }
       bumpEntry(e, cap.window_ms, wins[i], 1, req.offset_ms)
     }
     if (evicted.length > 0) releaseEvicted()
@@ -256,13 +261,13 @@ export function createMemoryState(cfg: MemoryStateConfig, deps: StateDeps): Memo
   }
 
   /**
-   * A key the first pass did not find may have been created since by an earlier cap of the same request:
-   * its entry, from the request's own list rather than a second lookup in a table of up to a million.
+   * The nearest earlier cap of the request with cap `i`'s key, or -1: its entry is taken from the request's
+   * own lists rather than looked up again in a table of up to a million.
    */
-  function createdBefore(caps: readonly WindowCap[], i: number): number | undefined {
+  function sameKeyBefore(caps: readonly WindowCap[], i: number): number {
     const key = caps[i].key
-    for (let j = i - 1; j >= 0; j--) if (caps[j].key === key) return found[j]
-    return undefined
+    for (let j = i - 1; j >= 0; j--) if (caps[j].key === key) return j
+    return -1
   }
 
   function bumpEntry(e: number, window_ms: number, w: number, by: number, offset_ms: number): number {

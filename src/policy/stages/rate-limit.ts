@@ -131,7 +131,7 @@ export default defineStage({
       const plan = hash ? withText : binary
       const used = plan.templates
       // The windows of one prefix come together: one key string for all of them, so the backend's "same key
-      // as the cap before" test is a pointer comparison and not a walk over two cons-string trees.
+      // as an earlier cap" test is a pointer comparison and not a walk over two cons-string trees.
       let key = ''
       for (let i = 0; i < used.length; i++) {
         const c = used[i]
