@@ -4,8 +4,10 @@
 // append latency, records/s until the sink holds everything, the worst event-loop stall of this (the
 // proxy's) thread, and CPU per record of this thread and of the busiest other one (the SQLite sink's worker)
 // from /proc, the figures that do not move with the machine's load as much as rates do. Bounded by --count;
-// stops by itself.
+// stops by itself. `--rate N` measures instead what an acknowledgement waits for at a steady N appends/s
+// (lib/spool-floor.ts): the floor `ack` puts under the proxy's added latency on this disk.
 // usage: node --import @tapjs/typescript/import scripts/bench/archive.ts [--count N] [--inflight N] [--sink sqlite|jsonl|postgres] [--pg-url URL]
+//        node --import @tapjs/typescript/import scripts/bench/archive.ts --rate 5000 [--count N]
 // The TypeScript loader also compiles inside the sqlite worker thread and slows it; for figures, compile first:
 //   npx tsc --strict --outDir /tmp/sg-bench --rootDir . --module nodenext --target es2022 --skipLibCheck --types node scripts/bench/archive.ts
 //   (with node_modules and {"type":"module"} beside it), then node /tmp/sg-bench/scripts/bench/archive.js
@@ -18,35 +20,24 @@ import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { createArchive } from '../../src/archive/archive.js'
 import { ArchiveSchema } from '../../src/archive/config.js'
-import { newRecordId, type MessageRecord } from '../../src/archive/record.js'
+import type { MessageRecord } from '../../src/archive/record.js'
 import { Spool } from '../../src/archive/spool.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { cpuSince, threadCpuMicros } from './lib/harness.js'
+import { ackFloor, sampleRecord } from './lib/spool-floor.js'
 
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '100000' },
     inflight: { type: 'string', default: '500' },
     sink: { type: 'string', default: 'sqlite' },
+    rate: { type: 'string' },
     'pg-url': { type: 'string', default: 'postgres://smpp_guard_test:smpp_guard_test@127.0.0.1:5432/smpp_guard_test' },
   },
 })
 const COUNT = Number(values.count)
 const INFLIGHT = Number(values.inflight)
 const log = pino({ level: 'warn' })
-
-const TEXT = '【云帆科技】您的验证码是 482913，5分钟内有效。如非本人操作请忽略本短信，切勿将验证码告知他人。回T退订'
-
-function record(i: number): MessageRecord {
-  const now = Date.now()
-  return {
-    kind: 'message', id: newRecordId(now), received_at: now, decided_at: now, system_id: `acct${i % 20}`,
-    session_id: `s${i % 50}`, client_ip: '10.0.0.7', source_addr: '106900001234', destination_addr: String(13800000000 + (i % 100000)),
-    data_coding: 8, text: TEXT, encoding: 'ucs2', parts: 1, segments: [], verdict: i % 50 === 0 ? 'reject' : 'allow',
-    rule: i % 50 === 0 ? 'content.gambling' : null, category: i % 50 === 0 ? 'gambling' : null, monitor_hits: [],
-    command_status: 0, message_ids: [`m${i}`], carrier_message_ids: [`c${i}`], carrier_status: 0,
-  }
-}
 
 interface Run {
   appendsPerSec: number
@@ -64,7 +55,7 @@ async function drive(append: (r: MessageRecord) => Promise<void>): Promise<Run> 
     while (next < COUNT) {
       const i = next++
       const s = performance.now()
-      await append(record(i))
+      await append(sampleRecord(i))
       lat[i] = performance.now() - s
       // A proxy gets its submits from socket reads: let I/O and timers run, as they would between reads.
       // The count is shared, so in async mode (appends resolve at once) no worker runs on in microtasks.
@@ -147,6 +138,12 @@ async function endToEnd(durability: 'ack' | 'async'): Promise<void> {
   }
 }
 
-console.log(`${fmt(COUNT)} message records (${Buffer.byteLength(JSON.stringify(record(0)))} bytes of JSON each), ${INFLIGHT} appends in flight, node ${process.version}`)
-for (const d of ['ack', 'async'] as const) await spoolOnly(d)
-for (const d of ['ack', 'async'] as const) await endToEnd(d)
+if (values.rate !== undefined) {
+  const rate = Number(values.rate)
+  const f = await ackFloor(rate, COUNT)
+  console.log(`spool only      ack    ${fmt(rate)} appends/s steady: append → durable p50 ${f.p50_ms.toFixed(2)} ms  p99 ${f.p99_ms.toFixed(2)} ms  p999 ${f.p999_ms.toFixed(2)} ms  max ${f.max_ms.toFixed(2)} ms`)
+} else {
+  console.log(`${fmt(COUNT)} message records (${Buffer.byteLength(JSON.stringify(sampleRecord(0)))} bytes of JSON each), ${INFLIGHT} appends in flight, node ${process.version}`)
+  for (const d of ['ack', 'async'] as const) await spoolOnly(d)
+  for (const d of ['ack', 'async'] as const) await endToEnd(d)
+}

@@ -4,7 +4,8 @@
 // Traffic: UCS2 70-character messages, 20 % long (2–3 parts), 5 % violating, 10 % asking receipts.
 // Two points: throughput at window 500 (msgs/s and CPU per message), and a steady rate (default 5,000
 // msgs/s, window 500) for p50/p99/p999 latency direct, through the raw pipe and through the proxy. The raw
-// pipe's own CPU and added latency are the floor of any extra hop on the machine. One round runs every path
+// pipe's own CPU and added latency are the floor of any extra hop on the machine; in `ack`, a durable spool
+// append alone at the steady rate (lib/spool-floor.ts) is the floor the disk adds. One round runs every path
 // at both points; `--rounds N` repeats it and reports each target figure's median and spread, since one
 // round's ratio moves by a fifth on a shared machine.
 // usage: node --import tsx scripts/bench/pipeline.ts [--count N] [--rate N] [--rate-count N] [--rounds N]
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { archiveYaml, baseYaml } from './lib/proxy-yaml.js'
+import { ackFloor, type AckFloor } from './lib/spool-floor.js'
 import { ROOT, freePort, runClient, startHelper, startProxy, stop, table, cpuSince, threadCpuMicros, threadWait, type ClientResult, type ClientRun } from './lib/harness.js'
 
 const { values } = parseArgs({
@@ -161,6 +163,8 @@ interface Round {
   steadyDirect: ClientResult
   steadyPipe: { r: ClientResult; cpu: Cpu }
   steadyGuard: { r: ClientResult; cpu: Cpu }
+  /** In `ack`: what a durable spool append alone waits for at the steady rate, measured right after. */
+  floor: AckFloor | null
 }
 
 async function round(): Promise<Round> {
@@ -178,7 +182,8 @@ async function round(): Promise<Round> {
   const steadyPipe = await measured(pipe.port, steadyRun, pipePid)
   await settle(proxyPort)
   const steadyGuard = await measured(proxyPort, steadyRun)
-  return { direct, tcp, guard, steadyDirect, steadyPipe, steadyGuard }
+  const floor = values.archive === 'ack' ? await ackFloor(RATE, RATE_COUNT) : null
+  return { direct, tcp, guard, steadyDirect, steadyPipe, steadyGuard, floor }
 }
 
 /** The three target figures of one round. */
@@ -188,6 +193,7 @@ function targets(r: Round) {
     cpu: r.guard.cpu.total,
     addedP99: r.steadyGuard.r.p99_ms - r.steadyDirect.p99_ms,
     pipeAddedP99: r.steadyPipe.r.p99_ms - r.steadyDirect.p99_ms,
+    floorP99: r.floor?.p99_ms ?? NaN,
   }
 }
 
@@ -208,7 +214,7 @@ try {
   for (let i = 0; i < ROUNDS; i++) rounds.push(await round())
   // The round whose share of the pipe is the median one is shown whole; the others in the spread below.
   const byShare = [...rounds].sort((a, b) => targets(a).share - targets(b).share)
-  const { direct, tcp, guard, steadyDirect, steadyPipe, steadyGuard } = byShare[(byShare.length - 1) >> 1]
+  const { direct, tcp, guard, steadyDirect, steadyPipe, steadyGuard, floor } = byShare[(byShare.length - 1) >> 1]
 
   const row = (path: string, point: string, r: ClientResult, cpu?: Cpu) => ({
     path,
@@ -236,7 +242,7 @@ proxy CPU per message at window ${WINDOW}: ${guard.cpu.total.toFixed(1)} µs (ta
 at ${fmtInt(RATE)} msgs/s: ${steadyGuard.cpu.total.toFixed(1)} µs (event loop ${steadyGuard.cpu.main.toFixed(1)}, SQLite worker ${steadyGuard.cpu.worker.toFixed(1)})
 added p99 at ${fmtInt(RATE)} msgs/s: ${(steadyGuard.r.p99_ms - steadyDirect.p99_ms).toFixed(2)} ms (target ≤ 1 ms); p50 +${(steadyGuard.r.p50_ms - steadyDirect.p50_ms).toFixed(2)} ms, p999 +${(steadyGuard.r.p999_ms - steadyDirect.p999_ms).toFixed(2)} ms
 the raw TCP pipe alone, the floor of any extra hop: ${tcp.cpu.total.toFixed(1)} µs per message at window ${WINDOW}, ${steadyPipe.cpu.total.toFixed(1)} µs at ${fmtInt(RATE)} msgs/s; added p99 ${(steadyPipe.r.p99_ms - steadyDirect.p99_ms).toFixed(2)} ms
-waiting for a CPU at ${fmtInt(RATE)} msgs/s (runnable, not running): the proxy's event loop ${(100 * steadyGuard.cpu.waited).toFixed(1)} % of the run, taken off the CPU ${fmtInt(steadyGuard.cpu.preempted_per_s)} times a second; the raw pipe ${(100 * steadyPipe.cpu.waited).toFixed(1)} %, ${fmtInt(steadyPipe.cpu.preempted_per_s)} a second
+${floor ? `a durable spool append alone at ${fmtInt(RATE)}/s, nothing else running (the floor \`ack\` puts under the added latency): p50 ${floor.p50_ms.toFixed(2)} ms, p99 ${floor.p99_ms.toFixed(2)} ms, p999 ${floor.p999_ms.toFixed(2)} ms\n` : ''}waiting for a CPU at ${fmtInt(RATE)} msgs/s (runnable, not running): the proxy's event loop ${(100 * steadyGuard.cpu.waited).toFixed(1)} % of the run, taken off the CPU ${fmtInt(steadyGuard.cpu.preempted_per_s)} times a second; the raw pipe ${(100 * steadyPipe.cpu.waited).toFixed(1)} %, ${fmtInt(steadyPipe.cpu.preempted_per_s)} a second
 msgs/s counts whole messages answered (a long one when its last part is); latencies are per submit_sm.`)
   if (ROUNDS > 1) {
     const t = rounds.map(targets)
@@ -247,7 +253,9 @@ over ${ROUNDS} rounds, each figure's median and every round in order:
   smpp-guard / raw TCP pipe: ${list((x) => x.share, (n) => `${(100 * n).toFixed(1)} %`)}
   proxy CPU at window ${WINDOW}: ${list((x) => x.cpu, (n) => `${n.toFixed(1)} µs`)}
   added p99 at ${fmtInt(RATE)} msgs/s: ${list((x) => x.addedP99, (n) => `${n.toFixed(2)} ms`)}
-  the raw pipe's added p99: ${list((x) => x.pipeAddedP99, (n) => `${n.toFixed(2)} ms`)}`)
+  the raw pipe's added p99: ${list((x) => x.pipeAddedP99, (n) => `${n.toFixed(2)} ms`)}${
+    values.archive === 'ack' ? `\n  a durable spool append's p99 at ${fmtInt(RATE)}/s: ${list((x) => x.floorP99, (n) => `${n.toFixed(2)} ms`)}` : ''
+  }`)
   }
 
   // The traffic must be what it claims: ~5 % rejected, all of them the violating ones, every asked receipt back.
