@@ -21,10 +21,9 @@ import pino from 'pino'
 import { createArchive } from '../../src/archive/archive.js'
 import { ArchiveSchema } from '../../src/archive/config.js'
 import type { MessageRecord } from '../../src/archive/record.js'
-import { Spool } from '../../src/archive/spool.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { cpuSince, threadCpuMicros } from './lib/harness.js'
-import { ackFloor, sampleRecord } from './lib/spool-floor.js'
+import { ackFloor, openBenchSpool, sampleRecord } from './lib/spool-floor.js'
 
 const { values } = parseArgs({
   options: {
@@ -82,7 +81,7 @@ function cpuPerRecord(before: Map<number, number>): string {
 async function spoolOnly(durability: 'ack' | 'async'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-spool-'))
   try {
-    const spool = await Spool.open({ dir, durability, max_bytes: 8 * 1024 ** 3, segment_bytes: 16 * 1024 ** 2, flush_interval_ms: 200, readers: [] }, { log })
+    const spool = await openBenchSpool(dir, durability)
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
     const cpu = threadCpuMicros(process.pid)

@@ -24,6 +24,11 @@ export function sampleRecord(i: number): MessageRecord {
   }
 }
 
+/** A spool as the archive benchmarks open one: no readers, a cap no run reaches. */
+export function openBenchSpool(dir: string, durability: 'ack' | 'async'): Promise<Spool> {
+  return Spool.open({ dir, durability, max_bytes: 8 * 1024 ** 3, segment_bytes: 16 * 1024 ** 2, flush_interval_ms: 200, readers: [] }, { log: pino({ level: 'warn' }) })
+}
+
 export interface AckFloor {
   readonly p50_ms: number
   readonly p99_ms: number
@@ -35,8 +40,7 @@ export interface AckFloor {
 export async function ackFloor(rate: number, count: number): Promise<AckFloor> {
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-floor-'))
   try {
-    const log = pino({ level: 'warn' })
-    const spool = await Spool.open({ dir, durability: 'ack', max_bytes: 8 * 1024 ** 3, segment_bytes: 16 * 1024 ** 2, flush_interval_ms: 200, readers: [] }, { log })
+    const spool = await openBenchSpool(dir, 'ack')
     const lat = new Float64Array(count)
     const acked: Promise<void>[] = []
     const t0 = performance.now()
